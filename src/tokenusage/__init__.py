@@ -1,0 +1,3 @@
+"""Token & Credit Usage Dashboard for ComusThumbz licence holders."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,132 @@
+"""The one typed settings object. Nothing else in the package reads the environment.
+
+Sources, highest first: explicit overrides (CLI flags), environment `TOKENUSAGE_*`, the TOML
+file given by `--config`, defaults.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_API_URL = "https://comusthumbz.com/projects/api.php"
+DEFAULT_BUY_CREDITS_URL = "https://comusthumbz.com/projects/buycredits.php"
+SUPPORTED_LOCALES = ("en", "pt_BR")
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TOKENUSAGE_", extra="forbid", frozen=True)
+
+    license_key: str = ""
+    license_domain: str = ""
+    license_email: str = ""
+    api_url: str = DEFAULT_API_URL
+
+    data_dir: Path = Path("data")
+    database_url: str = ""
+
+    timezone: str = "UTC"
+    locale: Literal["en", "pt_BR"] = "en"
+
+    connect_timeout: float = Field(5.0, gt=0)
+    timeout: float = Field(30.0, gt=0)
+    retries: int = Field(2, ge=0, le=10)
+
+    pricing_ttl: int = Field(300, ge=0)
+    transactions_ttl: int = Field(3600, ge=0)
+    history_page_size: int = Field(10_000, ge=1, le=10_000)
+    page_size: int = Field(300, ge=1, le=10_000)
+    auto_refresh_seconds: int = Field(600, ge=0)
+    low_balance_threshold: Decimal = Decimal("1.00")
+
+    buy_credits_url: str = DEFAULT_BUY_CREDITS_URL
+    dashboard_url: str = ""
+    reports_url: str = ""
+    secure_cookies: bool | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r} (use an IANA name like UTC)") from exc
+        return value
+
+    @field_validator("api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def store_url(self) -> str:
+        """The store's SQLAlchemy URL: `database_url`, or a SQLite file in the data directory."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'tokenusage.sqlite3'}"
+
+    @property
+    def licence_configured(self) -> bool:
+        return bool(self.license_key and self.license_domain and self.license_email)
+
+    def require_licence(self) -> None:
+        """Raise `ConfigError` naming the first missing licence setting."""
+        for name in ("license_key", "license_domain", "license_email"):
+            if not getattr(self, name):
+                raise ConfigError(
+                    f"missing setting {name}: set TOKENUSAGE_{name.upper()} or {name} in the"
+                    " config file"
+                )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = _CONFIG_FILE.get("path")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+
+_CONFIG_FILE: dict[str, Path | None] = {"path": None}
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build `Settings`, turning any validation problem into a `ConfigError` that names it."""
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"config file not found: {config_file}")
+    _CONFIG_FILE["path"] = config_file
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from exc
+    finally:
+        _CONFIG_FILE["path"] = None

@@ -1,0 +1,110 @@
+"""Typed errors of the License API client, worded as the manual's Troubleshooting section.
+
+Pages, the CLI and logs show `str(error)` to the admin. Each message starts with the manual's
+wording, because the manual tells the admin what to do about exactly that text, and ends with the
+specific cause. No message may carry the licence key: whatever could echo it (upstream error
+text, URLs, exception strings) goes through `scrub` before it reaches an error.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, quote_plus
+
+CONNECTION_FAILED = "Failed to connect to License API"
+INVALID_RESPONSE = "Invalid API response format"
+LICENSE_ERROR = "License error"
+MIN_SCRUB_LENGTH = 4
+
+
+class LicenseApiError(Exception):
+    """Any failed License API call. `message` is the admin-facing text; `detail` the cause."""
+
+    def __init__(
+        self, message: str, *, endpoint: str | None = None, detail: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.endpoint = endpoint
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConnectionFailed(LicenseApiError):
+    """The API could not be reached or did not answer in time (DNS, refused, TLS, timeout)."""
+
+    def __init__(self, detail: str | None = None, *, endpoint: str | None = None) -> None:
+        super().__init__(_join(CONNECTION_FAILED, detail), endpoint=endpoint, detail=detail)
+
+
+class HttpStatusError(LicenseApiError):
+    """The API answered with a status the client cannot use; `status` is the HTTP code."""
+
+    def __init__(
+        self, status: int, detail: str | None = None, *, endpoint: str | None = None
+    ) -> None:
+        super().__init__(
+            _join(f"API returned HTTP {status}", detail), endpoint=endpoint, detail=detail
+        )
+        self.status = status
+
+
+class LicenseError(HttpStatusError):
+    """The server refused the licence (401/403, or `success: false`) and said why.
+
+    A subclass of `HttpStatusError` so that callers handling statuses see it too, but worded
+    after the server's own reason: "License error: Invalid license key" tells the admin what to
+    fix, "API returned HTTP 401" does not.
+    """
+
+    def __init__(
+        self, status: int, detail: str | None = None, *, endpoint: str | None = None
+    ) -> None:
+        reason = detail or f"API returned HTTP {status}"
+        LicenseApiError.__init__(
+            self, f"{LICENSE_ERROR}: {reason}", endpoint=endpoint, detail=detail
+        )
+        self.status = status
+
+
+class InvalidResponse(LicenseApiError):
+    """The API answered, but not with the contract's JSON (not JSON, field missing/malformed)."""
+
+    def __init__(self, detail: str | None = None, *, endpoint: str | None = None) -> None:
+        super().__init__(_join(INVALID_RESPONSE, detail), endpoint=endpoint, detail=detail)
+
+
+def _join(head: str, detail: str | None) -> str:
+    return f"{head}: {detail}" if detail else head
+
+
+def mask_key(key: str) -> str:
+    """Enough of the licence key to tell keys apart on the debug page, never enough to use it.
+
+    At most the first 4 and last 4 characters, and never more than about half of the key.
+    """
+    size = len(key)
+    if size == 0:
+        return ""
+    if size <= 2:
+        return "…"
+    if size <= 8:
+        return f"{key[:2]}…"
+    if size < 16:
+        return f"{key[:4]}…"
+    return f"{key[:4]}…{key[-4:]}"
+
+
+def scrub(text: str, key: str) -> str:
+    """`text` with every whole occurrence of `key` (raw or URL-encoded) replaced by its mask.
+
+    Keys shorter than `MIN_SCRUB_LENGTH` are left alone: replacing every "a" in a message would
+    destroy it, and such a key is no secret anyway.
+    """
+    if len(key) < MIN_SCRUB_LENGTH or not text:
+        return text
+    masked = mask_key(key)
+    for form in dict.fromkeys((key, quote(key, safe=""), quote_plus(key))):
+        text = text.replace(form, masked)
+    return text

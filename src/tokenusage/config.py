@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     retries: int = Field(2, ge=0, le=10)
 
     pricing_ttl: int = Field(300, ge=0)
+    account_ttl: int = Field(60, ge=0)
     transactions_ttl: int = Field(3600, ge=0)
     history_page_size: int = Field(10_000, ge=1, le=10_000)
     page_size: int = Field(300, ge=1, le=10_000)
@@ -57,6 +58,10 @@ class Settings(BaseSettings):
     dashboard_url: str = ""
     reports_url: str = ""
     secure_cookies: bool | None = None
+    # Empty: generated on first run into `data_dir/session_secret` (mode 0600). Replicas behind
+    # one load balancer must share it, so set it explicitly there.
+    session_secret: SecretStr = SecretStr("")
+    session_max_age: int = Field(43_200, ge=60)
 
     @field_validator("timezone")
     @classmethod

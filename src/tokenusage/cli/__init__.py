@@ -1,12 +1,16 @@
 """Console script `tokenusage`. Every user-facing failure ends as a one-line message and an exit
-code (0 ok, 1 usage/other error, 2 configuration error, 3 License API error), never a traceback."""
+code (0 ok, 1 other error, 2 configuration or usage error, 3 License API error), never a
+traceback. Heavy imports (uvicorn, the web app) happen inside the commands that need them."""
 
 from __future__ import annotations
 
 import click
 
 from tokenusage import __version__
+from tokenusage.cli.demo_cmd import demo
+from tokenusage.cli.export_cmd import export
 from tokenusage.cli.licenseserver_cmds import licenseserver
+from tokenusage.cli.status_cmds import cache, status
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -15,17 +19,8 @@ def cli() -> None:
     """Token & Credit Usage Dashboard for ComusThumbz licence holders."""
 
 
-cli.add_command(licenseserver)
-
-
-def _register_optional() -> None:
-    """Commands of the dashboard side, added as their packages land."""
-    from tokenusage.cli import demo_cmd
-
-    cli.add_command(demo_cmd.demo)
-
-
-_register_optional()
+for command in (demo, status, export, cache, licenseserver):
+    cli.add_command(command)
 
 
 def main() -> None:

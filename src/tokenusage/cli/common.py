@@ -1,0 +1,85 @@
+"""What every dashboard command shares: settings from `--config` and the environment, the
+service's lifetime, and turning known failures into one line and an exit code."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from tokenusage.config import ConfigError, Settings, load_settings
+from tokenusage.licenseapi.errors import LicenseApiError
+from tokenusage.service import DashboardService
+from tokenusage.store import StoreError
+
+T = TypeVar("T")
+EXIT_CONFIG = 2
+EXIT_API = 3
+
+
+class ApiFailure(click.ClickException):
+    exit_code = EXIT_API
+
+
+class ConfigFailure(click.ClickException):
+    exit_code = EXIT_CONFIG
+
+
+config_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="TOKENUSAGE_CONFIG",
+    help="TOML settings file (keys as in the README; environment TOKENUSAGE_* wins).",
+)
+
+
+def settings_from(
+    config_file: Path | None, *, need_licence: bool = True, **overrides: Any
+) -> Settings:
+    try:
+        settings = load_settings(config_file, **overrides)
+        if need_licence:
+            settings.require_licence()
+    except ConfigError as exc:
+        raise ConfigFailure(str(exc)) from exc
+    return settings
+
+
+def run_with_service(settings: Settings, work: Callable[[DashboardService], Awaitable[T]]) -> T:
+    """Run `work` with a service, closing it afterwards; known failures become exit codes."""
+
+    async def main() -> T:
+        service = DashboardService.from_settings(settings)
+        try:
+            return await work(service)
+        finally:
+            await service.aclose()
+
+    try:
+        return asyncio.run(main())
+    except LicenseApiError as exc:
+        raise ApiFailure(str(exc)) from exc
+    except StoreError as exc:
+        raise click.ClickException(f"local store: {exc}") from exc
+
+
+def no_traceback(fn: Callable[..., T]) -> Callable[..., T]:
+    """Last line of defence: an unexpected error is one line, not a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+            raise
+        except OSError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except Exception as exc:
+            raise click.ClickException(f"unexpected error: {type(exc).__name__}: {exc}") from exc
+
+    return wrapper

@@ -1,0 +1,86 @@
+"""`tokenusage export`: the complete history as CSV, streamed with bounded memory."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TextIO
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from tokenusage.cli.common import config_option, no_traceback, run_with_service, settings_from
+from tokenusage.service import DashboardService
+from tokenusage.usage.export import iter_csv
+
+
+async def write_csv(service: DashboardService, out: TextIO, progress: Progress | None) -> int:
+    """Write every transaction to `out`; returns the row count."""
+    tz = service.settings.tz
+    task = None
+    written = 0
+    header = True
+    async for batch in service.export_rows():
+        if progress is not None and task is None:
+            total = (await service.view(1)).window.total
+            task = progress.add_task("exporting", total=total or None)
+        for chunk in iter_csv(batch, tz, header=header):
+            out.write(chunk)
+        header = False
+        written += len(batch)
+        if progress is not None and task is not None:
+            progress.update(task, completed=written)
+    if header:  # no rows at all: still a valid file with the header
+        for chunk in iter_csv([], tz):
+            out.write(chunk)
+    return written
+
+
+@click.command()
+@config_option
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    show_default=True,
+    help="File to write, or - for standard output.",
+)
+@no_traceback
+def export(config_file: Path | None, output: str) -> None:
+    """Export the complete transaction history as CSV (UTF-8 with BOM)."""
+    settings = settings_from(config_file)
+    to_stdout = output == "-"
+    show_progress = not to_stdout and sys.stderr.isatty()
+    target = Path(output)
+    if not to_stdout and target.is_dir():
+        raise click.BadParameter("is a directory", param_hint="--output")
+    # Write next to the target and rename at the end, so a failed export never leaves a
+    # truncated file that looks complete; devices like /dev/null are written directly.
+    direct = target.exists() and not target.is_file()
+    partial = target if direct else target.with_name(target.name + ".part")
+
+    async def work(service: DashboardService) -> int:
+        if to_stdout:
+            return await write_csv(service, sys.stdout, None)
+        with partial.open("w", encoding="utf-8", newline="") as out:
+            if not show_progress:
+                return await write_csv(service, out, None)
+            columns = (
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+            )
+            with Progress(*columns, transient=True) as progress:
+                return await write_csv(service, out, progress)
+
+    try:
+        rows = run_with_service(settings, work)
+    except BaseException:
+        if not direct:
+            partial.unlink(missing_ok=True)
+        raise
+    if not to_stdout:
+        if not direct:
+            partial.replace(target)
+        click.echo(f"wrote {rows:,} transactions to {target}", err=True)

@@ -1,0 +1,107 @@
+"""Keeping the transaction mirror in step with the License API.
+
+Full sync pages backwards with `before_id` through the whole history into a new generation that
+becomes current only when complete; a server that ignores `before_id` (a page that brings nothing
+new) ends the sync as "limited: newest N of TOTAL" instead of looping. Incremental sync pages
+forward with `after_id` from the newest mirrored id and appends in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import UTC, datetime
+
+from anyio import to_thread
+
+from tokenusage.licenseapi.client import LicenseApiClient
+from tokenusage.licenseapi.models import Transaction
+from tokenusage.store import MirrorRow, Store
+
+log = logging.getLogger(__name__)
+
+
+async def full_sync(
+    client: LicenseApiClient, store: Store, domain_hash: str, page_size: int
+) -> int:
+    """Replace the mirror with the whole upstream history; returns rows mirrored."""
+    manager = store.full_sync(domain_hash)
+    builder = await to_thread.run_sync(manager.__enter__)
+    try:
+        total: int | None = None
+        stored = 0
+        limited = False
+        async for page in client.history_pages(page_size=page_size):
+            if total is None:
+                total = page.total
+            added = await to_thread.run_sync(builder.add_page, page.transactions)
+            stored += added.added
+            if added.added == 0 and added.repeated:
+                limited = True
+                break
+        if total is not None and stored < total:
+            limited = True
+        await to_thread.run_sync(lambda: builder.finish(total=total, limited=limited))
+    except BaseException:
+        await to_thread.run_sync(lambda: manager.__exit__(*sys.exc_info()))
+        raise
+    await to_thread.run_sync(lambda: manager.__exit__(None, None, None))
+    if limited:
+        log.warning("server did not page back: mirrored the newest %s of %s", stored, total)
+    return stored
+
+
+async def incremental_sync(
+    client: LicenseApiClient, store: Store, domain_hash: str, page_size: int
+) -> int:
+    """Append what is newer than the newest mirrored id; full sync when the mirror is empty."""
+    newest = await to_thread.run_sync(lambda: store.newest_id(domain_hash))
+    if newest is None:
+        return await full_sync(client, store, domain_hash, page_size)
+    fresh: list[Transaction] = []
+    total: int | None = None
+    async for page in client.history_pages(page_size=page_size, after_id=newest):
+        fresh.extend(page.transactions)
+        total = page.total
+    if total is None:  # nothing newer: ask once for the total so the status stays right
+        total = (await client.history(limit=1)).total
+    return await to_thread.run_sync(lambda: store.append_newer(domain_hash, fresh, total=total))
+
+
+def as_row(tx: Transaction) -> MirrorRow:
+    return MirrorRow(
+        id=tx.id,
+        created_at=tx.created_at,
+        type=tx.type,
+        service_type=tx.service_type,
+        amount=tx.amount,
+        tokens_used=tx.tokens_used,
+        images_processed=tx.images_processed,
+        description=tx.description,
+        input_tokens=tx.input_tokens,
+        completion_tokens=tx.completion_tokens,
+        cached_tokens=tx.cached_tokens,
+    )
+
+
+class LiveHistory:
+    """The newest page of history fetched live, for when there is no usable local store."""
+
+    def __init__(self) -> None:
+        self._rows: list[MirrorRow] = []
+        self._total = 0
+        self._at: datetime | None = None
+
+    async def fetch(
+        self, client: LicenseApiClient, limit: int, ttl: float
+    ) -> tuple[list[MirrorRow], int, datetime]:
+        """Fetch, or reuse the last fetch while it is younger than `ttl` seconds."""
+        if self._at is not None and (datetime.now(UTC) - self._at).total_seconds() < ttl:
+            return self._rows, self._total, self._at
+        page = await client.history(limit=limit)
+        rows = sorted((as_row(t) for t in page.transactions), key=lambda r: r.id, reverse=True)
+        self._rows, self._total, self._at = rows, page.total, datetime.now(UTC)
+        return rows, page.total, self._at
+
+    def clear(self) -> None:
+        self._rows, self._total, self._at = [], 0, None

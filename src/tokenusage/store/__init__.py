@@ -1,0 +1,30 @@
+"""The dashboard's local SQL store: pricing cache, snapshots, transaction mirror, admins.
+
+SQLite file by default, PostgreSQL by URL; see `core.Store`.
+"""
+
+from tokenusage.store.core import Store
+from tokenusage.store.records import (
+    Cached,
+    CacheStatus,
+    MirrorRow,
+    MirrorStatus,
+    PageAdded,
+    StoreError,
+    SyncSuperseded,
+    domain_hash,
+)
+from tokenusage.store.sync import FullSync
+
+__all__ = [
+    "CacheStatus",
+    "Cached",
+    "FullSync",
+    "MirrorRow",
+    "MirrorStatus",
+    "PageAdded",
+    "Store",
+    "StoreError",
+    "SyncSuperseded",
+    "domain_hash",
+]

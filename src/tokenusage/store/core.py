@@ -1,0 +1,219 @@
+"""`Store`: the dashboard's local SQL store behind one small synchronous, thread-safe API.
+
+Synchronous because SQLAlchemy Core is; the async service calls it from worker threads
+(`anyio.to_thread.run_sync`), and the engine's pool makes that safe. Every public method
+raises `StoreError` (never a SQLAlchemy exception) when the store is corrupt or unreachable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from tokenusage.licenseapi.models import Pricing, Transaction
+from tokenusage.store import admins, cache, mirror, sync
+from tokenusage.store.engine import Database
+from tokenusage.store.records import (
+    Cached,
+    CacheStatus,
+    MirrorRow,
+    MirrorStatus,
+    StoreError,
+)
+from tokenusage.store.schema import create_schema
+from tokenusage.store.sync import ABANDONED_AFTER, FullSync
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """Pricing cache, last-good snapshots, the transaction mirror and admin accounts.
+
+    `Store(url)` connects lazily; `Store.open(url)` also creates the schema and removes what
+    crashed full syncs left behind. `clock` exists so tests can pin "now".
+    """
+
+    def __init__(self, url: str, *, clock: Callable[[], datetime] = _utcnow) -> None:
+        self._db = Database(url)
+        self._clock = clock
+
+    @classmethod
+    def open(cls, url: str, *, clock: Callable[[], datetime] = _utcnow) -> Store:
+        store = cls(url, clock=clock)
+        try:
+            store.create_schema()
+            store.discard_abandoned()
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def create_schema(self) -> None:
+        with self._db.write() as conn:
+            create_schema(conn)
+
+    def close(self) -> None:
+        self._db.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def location(self) -> str:
+        """The SQLite file path, or the PostgreSQL URL with the password masked."""
+        return self._db.location
+
+    @property
+    def backend(self) -> str:
+        return "sqlite" if self._db.is_sqlite else self._db.url.get_backend_name()
+
+    # -- pricing cache ---------------------------------------------------------------------
+
+    def put_pricing(self, key: str, pricing: Pricing, fetched_at: datetime | None = None) -> None:
+        with self._db.write() as conn:
+            cache.put_pricing(conn, key, pricing, fetched_at or self._clock())
+
+    def get_pricing(self, key: str) -> Cached[Pricing] | None:
+        with self._db.read() as conn:
+            return cache.get_pricing(conn, key)
+
+    def pricing_status(self, key: str) -> CacheStatus:
+        with self._db.read() as conn:
+            return cache.pricing_status(conn, key)
+
+    def clear_pricing(self, key: str | None = None) -> int:
+        """Remove the pricing for `key` (every key when None); returns entries removed."""
+        with self._db.write() as conn:
+            return cache.clear_pricing(conn, key)
+
+    # -- last-good snapshots (user/info, user/stats) ---------------------------------------
+
+    def put_snapshot(
+        self, domain_hash: str, kind: str, value: BaseModel, fetched_at: datetime | None = None
+    ) -> None:
+        with self._db.write() as conn:
+            cache.put_snapshot(conn, domain_hash, kind, value, fetched_at or self._clock())
+
+    def get_snapshot(self, domain_hash: str, kind: str, model: type[M]) -> Cached[M] | None:
+        with self._db.read() as conn:
+            return cache.get_snapshot(conn, domain_hash, kind, model)
+
+    def clear_snapshots(self, domain_hash: str | None = None) -> int:
+        with self._db.write() as conn:
+            return cache.clear_snapshots(conn, domain_hash)
+
+    # -- transaction mirror ----------------------------------------------------------------
+
+    @contextmanager
+    def full_sync(self, domain_hash: str) -> Iterator[FullSync]:
+        """`with store.full_sync(h) as s: s.add_page(...); …; s.finish(total=…, limited=…)`.
+
+        Leaving the block by an exception, or without `finish()`, discards the new rows and
+        leaves the previous mirror current and whole.
+        """
+        builder = sync.begin(self._db, domain_hash, self._clock)
+        try:
+            yield builder
+        except BaseException:
+            # If even this fails the rows stay invisible; the next sync or start-up removes them.
+            with suppress(StoreError):
+                builder.discard()
+            raise
+        builder.discard()
+
+    def append_newer(
+        self, domain_hash: str, transactions: Iterable[Transaction], *, total: int | None = None
+    ) -> int:
+        """Incremental sync: store rows newer than `newest_id()` in one transaction.
+
+        Returns how many were added. Also records the sync time (even when nothing was new)
+        and, when given, the server's new `total`. Does nothing on an empty mirror.
+        """
+        with self._db.write() as conn:
+            return mirror.append_newer(conn, domain_hash, transactions, total, self._clock())
+
+    def newest_id(self, domain_hash: str) -> int | None:
+        with self._db.read() as conn:
+            gen = mirror.current(conn, domain_hash)
+            return None if gen is None else gen.newest_id
+
+    def count(self, domain_hash: str) -> int:
+        with self._db.read() as conn:
+            gen = mirror.current(conn, domain_hash)
+            return 0 if gen is None else int(gen.max_seq - gen.min_seq + 1)
+
+    def page(self, domain_hash: str, page: int, per_page: int) -> list[MirrorRow]:
+        """Rows of page `page` (1-based), newest first; empty past the last page."""
+        with self._db.read() as conn:
+            return mirror.page(conn, domain_hash, page, per_page)
+
+    def first(self, domain_hash: str, n: int) -> list[MirrorRow]:
+        """The newest `n` rows (the debug page shows a few)."""
+        return self.page(domain_hash, 1, n) if n > 0 else []
+
+    def iter_all(self, domain_hash: str, batch: int = 5000) -> Generator[MirrorRow, None, None]:
+        """Every row newest first, with memory bounded by `batch` (for CSV export).
+
+        Reads one snapshot; close the generator (or exhaust it) to release it early.
+        """
+        with self._db.translate():
+            yield from mirror.iter_rows(self._db, domain_hash, batch)
+
+    def mirror_status(self, domain_hash: str) -> MirrorStatus:
+        with self._db.read() as conn:
+            return mirror.status(conn, domain_hash)
+
+    def clear_transactions(self, domain_hash: str) -> int:
+        """Remove the domain's mirror (a full sync in progress is superseded); rows removed."""
+        return mirror.clear(self._db, domain_hash, self._clock())
+
+    def discard_abandoned(self, max_idle: timedelta = ABANDONED_AFTER) -> int:
+        """Remove rows of full syncs whose process died; returns rows removed."""
+        return sync.discard_abandoned(self._db, self._clock(), max_idle)
+
+    # -- everything ------------------------------------------------------------------------
+
+    def clear_all(self) -> dict[str, int]:
+        """Empty every cache of every domain (admins are kept); counts of what was removed."""
+        with self._db.read() as conn:
+            domains = mirror.domains(conn)
+        removed = sum(self.clear_transactions(d) for d in domains)
+        return {
+            "pricing": self.clear_pricing(),
+            "snapshots": self.clear_snapshots(),
+            "transactions": removed,
+        }
+
+    # -- admins ----------------------------------------------------------------------------
+
+    def get_admin_hash(self, name: str) -> str | None:
+        with self._db.read() as conn:
+            return admins.get_hash(conn, name)
+
+    def admin_exists(self, name: str) -> bool:
+        return self.get_admin_hash(name) is not None
+
+    def upsert_admin(self, name: str, password_hash: str) -> bool:
+        """Create the admin or set a new password hash; True when the admin was created."""
+        with self._db.write() as conn:
+            return admins.upsert_admin(conn, name, password_hash, self._clock())
+
+    def admin_names(self) -> list[str]:
+        with self._db.read() as conn:
+            return admins.names(conn)

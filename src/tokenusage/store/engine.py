@@ -1,0 +1,132 @@
+"""Engines and transactions: one place that knows how SQLite and PostgreSQL differ.
+
+Every database access in the package goes through `Database.read()` or `Database.write()`, so
+every SQLAlchemy or driver failure leaves the public API as a `StoreError` with a message a
+person understands, and the service can fall back to live data.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from tokenusage.store.records import StoreError
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+_WRITE = "tokenusage_write"
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Take BEGIN away from the sqlite3 module so `_sqlite_begin` decides its kind.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # A writer that starts with a plain BEGIN and upgrades later can fail with SQLITE_BUSY
+    # without waiting; BEGIN IMMEDIATE queues on busy_timeout instead. Readers stay deferred
+    # so they never block each other.
+    immediate = conn.get_execution_options().get(_WRITE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _is_memory(url: URL) -> bool:
+    return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+
+
+def make_engine(url: str | URL) -> Engine:
+    """An engine whose pool is safe to share between threads (the service uses worker threads).
+
+    A SQLite file gets WAL (readers never wait for the writer), a busy timeout, foreign keys,
+    and its parent directory. In-memory SQLite is a single shared connection: tests only.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, pool_pre_ping=True)
+    kwargs: dict[str, Any] = {
+        "connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    }
+    if _is_memory(parsed):
+        kwargs["poolclass"] = StaticPool
+    else:
+        path = Path(str(parsed.database)).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        parsed = parsed.set(database=str(path))
+    engine = create_engine(parsed, **kwargs)
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def describe_location(url: URL) -> str:
+    """The SQLite file path, or the server URL with its password masked."""
+    if url.get_backend_name() == "sqlite":
+        if _is_memory(url):
+            return ":memory:"
+        return str(Path(str(url.database)).expanduser().resolve())
+    return url.render_as_string(hide_password=True)
+
+
+def _reason(exc: BaseException) -> str:
+    cause: BaseException = exc.orig if isinstance(exc, DBAPIError) and exc.orig else exc
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
+
+
+class Database:
+    """An engine plus read/write transaction helpers that translate failures to `StoreError`."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            self.url = make_url(url)
+        except ArgumentError as exc:
+            raise StoreError(f"local store unavailable: invalid database URL ({exc})") from exc
+        self.location = describe_location(self.url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        with self.translate():
+            self.engine = make_engine(self.url)
+
+    @contextmanager
+    def translate(self) -> Iterator[None]:
+        try:
+            yield
+        except StoreError:
+            raise
+        except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
+            raise StoreError(f"local store unavailable: {_reason(exc)} ({self.location})") from exc
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A snapshot-consistent read: several statements see the same mirror generation."""
+        with self.translate(), self.engine.connect() as conn:
+            if not self.is_sqlite:
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction; on PostgreSQL row locks (FOR UPDATE) serialise competing writers."""
+        with self.translate(), self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn.execution_options(**{_WRITE: True})
+            with conn.begin():
+                yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,163 @@
+"""The store's tables. Created on start, idempotently; `store_meta` records the schema version.
+
+The transaction mirror is split in two tables. `mirror_generations` holds one row per full
+sync (the domain it belongs to, its state and its counters); `mirror_rows` holds the rows keyed
+by (generation, seq). Generation numbers are unique across domains, so rows need no domain
+column: two domains can never share a generation, and the keys stay short on a 1M-row ledger.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Connection,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    select,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+from tokenusage.store.records import StoreError
+
+SCHEMA_VERSION = 1
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC in and out on both engines (SQLite keeps naive text, so UTC is implied)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# SQLite only auto-numbers an INTEGER PRIMARY KEY, not a BIGINT one.
+_AUTO_ID = BigInteger().with_variant(Integer(), "sqlite")
+_CURRENT = text("state = 'current'")
+
+metadata = MetaData()
+
+store_meta = Table(
+    "store_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+pricing_cache = Table(
+    "pricing_cache",
+    metadata,
+    Column("cache_key", Text, primary_key=True),
+    Column("payload", Text, nullable=False),
+    Column("fetched_at", UtcDateTime, nullable=False),
+)
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("domain_hash", String(32), primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("payload", Text, nullable=False),
+    Column("fetched_at", UtcDateTime, nullable=False),
+)
+
+mirror_generations = Table(
+    "mirror_generations",
+    metadata,
+    Column("generation", _AUTO_ID, primary_key=True, autoincrement=True),
+    Column("domain_hash", String(32), nullable=False),
+    Column("state", String(16), nullable=False),
+    # Rows occupy seq in [min_seq, max_seq]; an empty generation has min_seq = max_seq + 1.
+    Column("min_seq", BigInteger, nullable=False),
+    Column("max_seq", BigInteger, nullable=False),
+    Column("newest_id", BigInteger),
+    Column("upstream_total", BigInteger),
+    Column("limited", Boolean, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("touched_at", UtcDateTime, nullable=False),
+    Column("full_synced_at", UtcDateTime),
+    Column("synced_at", UtcDateTime),
+    CheckConstraint("state IN ('building', 'current', 'retired')", name="ck_generation_state"),
+    Index("ix_mirror_generations_domain", "domain_hash", "state"),
+    Index(
+        "uq_mirror_generations_current",
+        "domain_hash",
+        unique=True,
+        sqlite_where=_CURRENT,
+        postgresql_where=_CURRENT,
+    ),
+)
+
+mirror_rows = Table(
+    "mirror_rows",
+    metadata,
+    Column(
+        "generation",
+        BigInteger,
+        ForeignKey("mirror_generations.generation", name="fk_mirror_rows_generation"),
+        primary_key=True,
+    ),
+    Column("seq", BigInteger, primary_key=True),
+    Column("id", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("service_type", Text, nullable=False),
+    # Exact decimal text: never a float, any precision the server sends.
+    Column("amount", Text, nullable=False),
+    Column("tokens_used", BigInteger, nullable=False),
+    Column("images_processed", BigInteger, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("input_tokens", BigInteger),
+    Column("completion_tokens", BigInteger),
+    Column("cached_tokens", BigInteger),
+    UniqueConstraint("generation", "id", name="uq_mirror_rows_generation_id"),
+    # Clustered on (generation, seq): a page is one contiguous range of the B-tree.
+    sqlite_with_rowid=False,
+)
+
+admins = Table(
+    "admins",
+    metadata,
+    Column("name", String(150), primary_key=True),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+
+def create_schema(conn: Connection) -> None:
+    """Create missing tables; refuse a store written by a newer schema rather than corrupt it."""
+    metadata.create_all(conn, checkfirst=True)
+    found = conn.execute(
+        select(store_meta.c.value).where(store_meta.c.key == "schema_version")
+    ).scalar_one_or_none()
+    if found is None:
+        conn.execute(store_meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+    elif int(found) > SCHEMA_VERSION:
+        raise StoreError(
+            f"local store unavailable: it was written by a newer tokenusage "
+            f"(schema {found}, this version knows {SCHEMA_VERSION})"
+        )

@@ -1,0 +1,261 @@
+"""DashboardService against the real reference server over loopback, on both store engines."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fixtures import RunningLicenseServer, running_license_server
+from tests.service.conftest import CountingTransport, make_service
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def srv(tmp_path: Path) -> Iterator[RunningLicenseServer]:
+    with running_license_server(f"sqlite:///{tmp_path}/upstream.db", transactions=1200) as s:
+        yield s
+
+
+def ledger_rows(srv: RunningLicenseServer) -> list[dict[str, object]]:
+    return srv.ledger.history(srv.licence_id)["transactions"]  # type: ignore[no-any-return]
+
+
+async def test_cold_view_matches_the_ledger(
+    srv: RunningLicenseServer, db_url: str, tmp_path: Path
+) -> None:
+    transport = CountingTransport(delay=0.2)
+    service = make_service(srv, db_url, tmp_path, transport)
+    try:
+        view = await service.view(page=2)
+    finally:
+        await service.aclose()
+    expected = srv.ledger.stats(srv.licence_id)
+    rows = ledger_rows(srv)
+    assert view.errors == []
+    assert view.stats is not None and view.stats.balance == Decimal(expected["balance"])
+    assert view.account is not None and view.account.email == srv.email
+    assert view.window.total == 1200 and view.window.pages == 4 and view.window.page == 2
+    assert [t.id for t in view.transactions] == [r["id"] for r in rows[300:600]]
+    assert view.page_amount_total == sum(
+        (Decimal(str(r["amount"])) for r in rows[300:600]), Decimal(0)
+    )
+    assert view.transactions_cache.source == "cached" and view.transactions_cache.rows == 1200
+    assert view.pricing_cache.source == "live"
+    assert view.estimates is not None and view.estimates.images is not None
+    # 1200 rows at 500 a page: exactly 3 history requests for the full sync
+    assert transport.calls["credits/history"] == 3
+    assert transport.peak >= 4  # the four upstream fetches of a cold view ran at the same time
+
+
+async def test_warm_view_makes_no_upstream_call(
+    srv: RunningLicenseServer, db_url: str, tmp_path: Path
+) -> None:
+    transport = CountingTransport()
+    service = make_service(srv, db_url, tmp_path, transport)
+    try:
+        await service.view()
+        before = sum(transport.calls.values())
+        view = await service.view(page="999")
+    finally:
+        await service.aclose()
+    assert sum(transport.calls.values()) == before
+    assert view.window.page == 4 and len(view.transactions) == 300
+    assert view.pricing_cache.source == "cached"
+
+
+async def test_hundred_concurrent_cold_views_share_one_fetch_each(
+    srv: RunningLicenseServer, db_url: str, tmp_path: Path
+) -> None:
+    transport = CountingTransport(delay=0.05)
+    service = make_service(srv, db_url, tmp_path, transport, history_page_size=10000)
+    try:
+        views = await asyncio.gather(*(service.view(page=p % 4 + 1) for p in range(100)))
+    finally:
+        await service.aclose()
+    assert all(v.errors == [] and v.window.total == 1200 for v in views)
+    assert transport.calls["credits/history"] == 1
+    assert transport.calls["pricing/current"] == 1
+    assert transport.calls["user/stats"] == 1 and transport.calls["user/info"] == 1
+
+
+async def test_incremental_sync_fetches_only_new_rows(
+    srv: RunningLicenseServer, db_url: str, tmp_path: Path
+) -> None:
+    transport = CountingTransport()
+    service = make_service(srv, db_url, tmp_path, transport)
+    try:
+        await service.view()
+        for i in range(7):
+            srv.ledger.charge(
+                srv.licence_id, service_type="Chat via openai (gpt-4o)", input_tokens=1000 + i
+            )
+        transport.calls.clear()
+        assert await service.sync() == []
+        view = await service.view()
+    finally:
+        await service.aclose()
+    assert view.window.total == 1207
+    assert [t.id for t in view.transactions[:7]] == [r["id"] for r in ledger_rows(srv)[:7]]
+    assert transport.calls["credits/history"] == 1  # one after_id page, not a full resync
+
+
+async def test_refresh_all_resyncs_and_clear_cache_counts(
+    srv: RunningLicenseServer, db_url: str, tmp_path: Path
+) -> None:
+    service = make_service(srv, db_url, tmp_path)
+    try:
+        await service.view()
+        srv.ledger.add_entry(srv.licence_id, "purchase", Decimal("10"), description="top-up")
+        assert await service.refresh_all() == []
+        view = await service.view()
+        assert view.window.total == 1201 and view.transactions[0].description == "top-up"
+        assert await service.clear_transactions() == 1201
+        assert await service.clear_transactions() == 0
+        again = await service.view()
+        assert again.window.total == 1201  # the next view does a full sync
+    finally:
+        await service.aclose()
+
+
+async def test_api_down_shows_stored_data_labelled(
+    srv: RunningLicenseServer, db_url: str, tmp_path: Path
+) -> None:
+    clock_offset = timedelta(0)
+    service = make_service(srv, db_url, tmp_path)
+    await service.view()
+    await service.aclose()
+
+    down = make_service(srv, db_url, tmp_path, api_url="http://127.0.0.1:9")
+    real_clock = down.clock
+    clock_offset = timedelta(hours=2)  # everything stored is now expired
+    down.clock = lambda: real_clock() + clock_offset
+    try:
+        view = await down.view()
+    finally:
+        await down.aclose()
+    assert view.stale and view.has_data
+    assert any(e.startswith("Failed to connect to License API") for e in view.errors)
+    assert view.stats is not None and view.window.total == 1200
+    assert view.data_as_of is not None and view.data_as_of < view.now - timedelta(hours=1)
+
+
+async def test_no_data_and_api_down(srv: RunningLicenseServer, db_url: str, tmp_path: Path) -> None:
+    service = make_service(srv, db_url, tmp_path, api_url="http://127.0.0.1:9")
+    try:
+        view = await service.view()
+    finally:
+        await service.aclose()
+    assert not view.has_data and not view.stale
+    assert view.errors and all("Failed to connect to License API" in e for e in view.errors)
+
+
+async def test_licence_error_is_reported(
+    srv: RunningLicenseServer, db_url: str, tmp_path: Path
+) -> None:
+    srv.ledger.set_status(srv.key, "expired")
+    service = make_service(srv, db_url, tmp_path)
+    try:
+        view = await service.view()
+    finally:
+        await service.aclose()
+    assert any("License has expired" in e for e in view.errors)
+
+
+async def test_failed_full_sync_keeps_the_previous_mirror(
+    srv: RunningLicenseServer, db_url: str, tmp_path: Path
+) -> None:
+    service = make_service(srv, db_url, tmp_path)
+    await service.view()
+    await service.aclose()
+    srv.ledger.add_entry(srv.licence_id, "purchase", Decimal("5"))
+
+    async def fail_third_page(request: httpx.Request, n: int) -> httpx.Response | httpx.Request:
+        if request.url.path.endswith("credits/history") and n == 3:
+            return httpx.Response(500, json={"success": False, "error": "boom"})
+        return request
+
+    failing = make_service(srv, db_url, tmp_path, CountingTransport(rewrite=fail_third_page))
+    try:
+        errors = await failing.refresh_all()
+        view = await failing.view()
+    finally:
+        await failing.aclose()
+    assert any("API returned HTTP 500" in e for e in errors)
+    assert view.window.total == 1200  # the old mirror, whole; not a half-written new one
+    assert [t.id for t in view.transactions] == [r["id"] for r in ledger_rows(srv)[1:301]]
+
+
+async def test_server_ignoring_before_id_gives_a_labelled_partial_mirror(
+    srv: RunningLicenseServer, db_url: str, tmp_path: Path
+) -> None:
+    async def drop_before_id(request: httpx.Request, _n: int) -> httpx.Request:
+        params = dict(request.url.params)
+        params.pop("before_id", None)
+        return httpx.Request(request.method, request.url.copy_with(params=params))
+
+    transport = CountingTransport(rewrite=drop_before_id)
+    service = make_service(srv, db_url, tmp_path, transport)
+    try:
+        view = await service.view()
+    finally:
+        await service.aclose()
+    cache = view.transactions_cache
+    assert cache.limited and cache.rows == 500 and cache.upstream_total == 1200
+    assert len({t.id for t in view.transactions}) == 300
+    assert transport.calls["credits/history"] == 2  # noticed the repeat, did not loop
+
+
+async def test_corrupt_store_is_reported_and_live_data_served(
+    srv: RunningLicenseServer, tmp_path: Path
+) -> None:
+    bad = tmp_path / "corrupt.sqlite3"
+    bad.write_bytes(b"this is not a database" * 500)
+    service = make_service(srv, f"sqlite:///{bad}", tmp_path)
+    try:
+        view = await service.view(page=2)
+    finally:
+        await service.aclose()
+    assert any(e.startswith("Local store unavailable: file is not a database") for e in view.errors)
+    assert view.stats is not None
+    # live fallback: the newest page of history (500 here), labelled as limited
+    cache = view.transactions_cache
+    assert (cache.source, cache.rows, cache.upstream_total, cache.limited) == (
+        "live",
+        500,
+        1200,
+        True,
+    )
+    assert view.window.total == 500
+    assert [t.id for t in view.transactions] == [r["id"] for r in ledger_rows(srv)[300:500]]
+
+
+async def test_not_configured(tmp_path: Path) -> None:
+    from tokenusage.config import load_settings
+    from tokenusage.service import DashboardService
+
+    service = DashboardService.from_settings(
+        load_settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/s.db")
+    )
+    try:
+        view = await service.view()
+    finally:
+        await service.aclose()
+    assert not view.configured and "license_key" in view.errors[0]
+
+
+async def test_export_streams_every_row(
+    srv: RunningLicenseServer, db_url: str, tmp_path: Path
+) -> None:
+    service = make_service(srv, db_url, tmp_path)
+    try:
+        ids = [row.id async for batch in service.export_rows() for row in batch]
+    finally:
+        await service.aclose()
+    assert ids == [r["id"] for r in ledger_rows(srv)]

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= demo-data
 HOST ?= 127.0.0.1
 
-.PHONY: venv test check lint types format demo bench clean
+.PHONY: venv test check lint types format demo bench messages clean
 
 venv: $(STAMP)
 
@@ -39,6 +39,14 @@ bench: $(STAMP)
 	@for script in bench/bench_*.py; do \
 	  echo "== $$script"; $(PY) $$script || exit 1; \
 	done
+
+# Re-extract the dashboard's strings and merge them into the pt_BR catalog (then translate
+# the new entries in src/tokenusage/locale/pt_BR/LC_MESSAGES/messages.po).
+messages: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-wrap --sort-by-file \
+	  --project tokenusage -o $(VENV)/messages.pot src
+	$(VENV)/bin/pybabel update -i $(VENV)/messages.pot -d src/tokenusage/locale -l pt_BR \
+	  --no-wrap --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache .hypothesis

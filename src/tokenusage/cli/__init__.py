@@ -11,6 +11,7 @@ from tokenusage.cli.demo_cmd import demo
 from tokenusage.cli.export_cmd import export
 from tokenusage.cli.licenseserver_cmds import licenseserver
 from tokenusage.cli.status_cmds import cache, status
+from tokenusage.cli.web_cmds import admin, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,7 +20,7 @@ def cli() -> None:
     """Token & Credit Usage Dashboard for ComusThumbz licence holders."""
 
 
-for command in (demo, status, export, cache, licenseserver):
+for command in (serve, demo, status, export, cache, admin, licenseserver):
     cli.add_command(command)
 
 

@@ -1,0 +1,99 @@
+"""`create_app(settings)`: the dashboard as an ASGI app.
+
+Layers, outermost first: security headers on every answer, gzip, the friendly error page (no
+traceback ever reaches a browser), the signed session cookie, and the guard (signed-in admin on
+every non-public path, CSRF token on every unsafe method). Routes only ask the service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from tokenusage.config import Settings
+from tokenusage.service import DashboardService
+from tokenusage.web.i18n import N_
+from tokenusage.web.render import STATIC, Renderer
+from tokenusage.web.routes import actions, download, pages, signin
+from tokenusage.web.security import (
+    FriendlyErrorsMiddleware,
+    GuardMiddleware,
+    SecurityHeadersMiddleware,
+    deny,
+)
+from tokenusage.web.sessions import SessionMiddleware, session_secret
+from tokenusage.web.state import WebState, web_state
+
+GZIP_MINIMUM_BYTES = 1024
+_STATUS_MESSAGES = {
+    404: N_("There is no such page."),
+    405: N_("This address does not accept that method."),
+}
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        *pages.ROUTES,
+        *actions.ROUTES,
+        *download.ROUTES,
+        *signin.ROUTES,
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    message = _STATUS_MESSAGES.get(status, N_("The request could not be handled."))
+    return deny(request, web_state(request), status, message)
+
+
+def create_app(
+    settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+) -> Starlette:
+    """The dashboard for `settings`; `transport` lets tests put faults between it and the API.
+
+    Raises `ConfigError` when the session secret cannot be read or created.
+    """
+    renderer = Renderer(settings)
+    web = WebState(settings, renderer)
+    secret = session_secret(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        web.service_or_none = DashboardService.from_settings(settings, transport=transport)
+        try:
+            yield
+        finally:
+            await web.service.aclose()
+            web.service_or_none = None
+
+    middleware = [
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES),
+        Middleware(FriendlyErrorsMiddleware, web=web),
+        Middleware(
+            SessionMiddleware,
+            secret=secret,
+            max_age=settings.session_max_age,
+            secure=settings.secure_cookies,
+        ),
+        Middleware(GuardMiddleware, web=web),
+    ]
+    app = Starlette(
+        routes=routes(),
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error},
+    )
+    app.state.web = web
+    return app

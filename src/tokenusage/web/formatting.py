@@ -1,0 +1,111 @@
+"""Numbers, money and times as one request shows them: `usage.fmt` bound to a locale and the
+business timezone, plus the troubleshooting hint for an error message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from decimal import Decimal
+
+from babel import Locale
+from babel.dates import format_date, format_skeleton
+
+from tokenusage.usage import fmt
+from tokenusage.web.i18n import N_
+
+DEFAULT_CURRENCY = "USD"
+
+
+@dataclass(frozen=True)
+class Formatter:
+    locale: str
+    tz: tzinfo
+    currency: str = DEFAULT_CURRENCY
+
+    def money(self, amount: Decimal) -> str:
+        return fmt.format_money(amount, self.currency, self.locale)
+
+    def signed_money(self, amount: Decimal) -> str:
+        """The table's amount: credits get an explicit `+`, as debits have their `-`."""
+        text = self.money(amount)
+        return "+" + text if amount > 0 else text
+
+    def number(self, n: int) -> str:
+        return fmt.format_int(n, self.locale)
+
+    def table_date(self, dt: datetime) -> str:
+        return fmt.format_table_date(dt, self.tz, self.locale)
+
+    def timestamp(self, dt: datetime) -> str:
+        return fmt.format_datetime_full(dt, self.tz, self.locale)
+
+    def short_timestamp(self, dt: datetime) -> str:
+        """ "Nov 25, 2026, 13:05:00": for cards, where the long form would wrap; 24-hour like
+        the table."""
+        local = (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(self.tz)
+        day = format_skeleton("yMMMd", local, locale=self.locale)
+        time = format_skeleton("Hms", local, locale=self.locale)
+        return str(Locale.parse(self.locale).datetime_formats["medium"]).format(time, day)
+
+    def day(self, dt: datetime) -> str:
+        local = (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(self.tz)
+        return format_date(local, "medium", locale=self.locale)
+
+    def age(self, seconds: float) -> str:
+        return fmt.format_age(seconds, self.locale)
+
+
+# The manual's troubleshooting, keyed by the start of the error text the client produces.
+_HINTS = (
+    (
+        "Failed to connect to License API",
+        N_(
+            "The License API could not be reached. Check this server's internet connection, "
+            "DNS and TLS certificates, and that api_url is right; then retry."
+        ),
+    ),
+    (
+        "API returned HTTP",
+        N_(
+            "The License API reported an error. Wait a few minutes and retry; if it persists, "
+            "check that the licence is valid and contact ComusThumbz support."
+        ),
+    ),
+    (
+        "Invalid API response format",
+        N_(
+            "The License API answered with something that is not the expected JSON. Open "
+            "Debug API to see the raw response and check the licence settings."
+        ),
+    ),
+    (
+        "License error",
+        N_(
+            "The licence server refused the licence. Check license_key, license_domain and "
+            "license_email, and that the licence is active and not expired."
+        ),
+    ),
+    (
+        "License configuration missing",
+        N_(
+            "Set TOKENUSAGE_LICENSE_KEY, TOKENUSAGE_LICENSE_DOMAIN and TOKENUSAGE_LICENSE_EMAIL "
+            "(or license_key, license_domain and license_email in the config file), then "
+            "restart the dashboard."
+        ),
+    ),
+    (
+        "Local store unavailable",
+        N_(
+            "The local store cannot be used. Check that the data directory is writable, or "
+            "that the database in database_url is reachable."
+        ),
+    ),
+)
+
+
+def hint_for(error: str) -> str | None:
+    """The msgid of what to do about `error`, or None when there is no specific advice."""
+    for prefix, hint in _HINTS:
+        if error.startswith(prefix):
+            return hint
+    return None

@@ -1,0 +1,84 @@
+"""The buttons that change something: Refresh Data, Update Pricing, Clear Cache, and the
+auto-refresh's revalidation. All POST; the guard has checked the CSRF token before they run.
+
+Each ends in a redirect to the overview with a flash message (post/redirect/get), or in JSON
+for a script or the auto-refresh's fetch.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from tokenusage.store import StoreError
+from tokenusage.web.i18n import N_
+from tokenusage.web.security import wants_json
+from tokenusage.web.sessions import flash
+from tokenusage.web.state import web_state
+
+
+def _done(request: Request, messages: list[tuple[str, str]]) -> Response:
+    if wants_json(request):
+        return JSONResponse(
+            {
+                "ok": all(level != "error" for level, _ in messages),
+                "messages": [{"level": level, "text": text} for level, text in messages],
+            }
+        )
+    for level, text in messages:
+        flash(request.scope["session"], level, text)
+    return RedirectResponse("/", status_code=303)
+
+
+def _errors(errors: list[str]) -> list[tuple[str, str]]:
+    return [("error", error) for error in errors]
+
+
+async def refresh(request: Request) -> Response:
+    web = web_state(request)
+    errors = await web.service.refresh_all()
+    if errors:
+        return _done(request, _errors(errors))
+    return _done(
+        request, [("success", web.renderer.gettext(request, N_("Data refreshed successfully")))]
+    )
+
+
+async def update_pricing(request: Request) -> Response:
+    web = web_state(request)
+    errors = await web.service.refresh_pricing()
+    text = web.renderer.gettext(
+        request, N_("Pricing cache cleared. Latest prices will be fetched.")
+    )
+    return _done(request, [("success", text), *_errors(errors)])
+
+
+async def clear_cache(request: Request) -> Response:
+    web = web_state(request)
+    try:
+        removed = await web.service.clear_transactions()
+    except StoreError as exc:
+        return _done(request, [("error", str(exc))])
+    text = web.renderer.ngettext(
+        request,
+        N_("Cleared %(num)s cached transaction. Fresh data will be fetched."),
+        N_("Cleared %(num)s cached transactions. Fresh data will be fetched."),
+        removed,
+        num=web.renderer.formatter_for(request).number(removed),
+    )
+    return _done(request, [("success", text)])
+
+
+async def sync(request: Request) -> Response:
+    """What the page's auto-refresh calls: an incremental sync, never a purge."""
+    errors = await web_state(request).service.sync()
+    return JSONResponse({"ok": not errors, "errors": errors})
+
+
+ROUTES = [
+    Route("/actions/refresh", refresh, methods=["POST"], name="refresh"),
+    Route("/actions/update-pricing", update_pricing, methods=["POST"], name="update_pricing"),
+    Route("/actions/clear-cache", clear_cache, methods=["POST"], name="clear_cache"),
+    Route("/actions/sync", sync, methods=["POST"], name="sync"),
+]

@@ -1,0 +1,143 @@
+"""Sign-in and sign-out. Passwords are checked against Argon2 hashes in a worker thread; failed
+attempts are throttled per (username, client address); a successful sign-in starts a fresh
+session (new CSRF token), sealed with a fingerprint of the password hash."""
+
+from __future__ import annotations
+
+from anyio import to_thread
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from tokenusage.web.auth import (
+    fingerprint,
+    hash_password,
+    needs_rehash,
+    verify_password,
+    verify_unknown_user,
+)
+from tokenusage.web.i18n import N_
+from tokenusage.web.sessions import csrf_token, flash
+from tokenusage.web.state import WebState, web_state
+
+MAX_FIELD = 1024
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never `//host`, a scheme, or a backslash trick."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+async def _notice(web: WebState, request: Request) -> str | None:
+    """Why nobody can sign in yet, if that is the case."""
+    service = web.service
+    if service.store is None:
+        return web.renderer.gettext(
+            request,
+            N_("The local store is unavailable (%(error)s), so no admin can sign in."),
+            error=service.store_error or "?",
+        )
+    if not await web.has_admins():
+        return web.renderer.gettext(
+            request,
+            N_(
+                "No admin account exists yet. Create one on the server with: "
+                "tokenusage admin create NAME"
+            ),
+        )
+    return None
+
+
+async def login_form(request: Request) -> Response:
+    web = web_state(request)
+    if request.scope.get("state", {}).get("admin"):
+        return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
+    return _form(request, web, status=200, notice=await _notice(web, request))
+
+
+def _form(
+    request: Request,
+    web: WebState,
+    *,
+    status: int,
+    error: str | None = None,
+    username: str = "",
+    target: str | None = None,
+    notice: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    context = {
+        "error": error,
+        "notice": notice,
+        "username": username,
+        "next": safe_next(target if target is not None else request.query_params.get("next")),
+    }
+    return web.renderer.render(request, "login.html", context, status, headers)
+
+
+async def login(request: Request) -> Response:
+    web = web_state(request)
+    form = await request.form(max_files=0, max_fields=10)
+    username = str(form.get("username", ""))[:MAX_FIELD].strip()
+    password = str(form.get("password", ""))[:MAX_FIELD]
+    target = safe_next(str(form.get("next", "/")))
+    client = request.client.host if request.client else "?"
+    key = web.throttle.key(username, client)
+    wait = web.throttle.retry_after(key)
+    if wait:
+        message = web.renderer.ngettext(
+            request,
+            N_("Too many failed sign-in attempts. Try again in %(num)s second."),
+            N_("Too many failed sign-in attempts. Try again in %(num)s seconds."),
+            wait,
+            num=wait,
+        )
+        return _form(
+            request,
+            web,
+            status=429,
+            error=message,
+            username=username,
+            target=target,
+            headers={"retry-after": str(wait)},
+        )
+    stored = await web.admin_hash(username) if username else None
+    if stored is None:
+        await to_thread.run_sync(verify_unknown_user, password)
+        ok = False
+    else:
+        ok = await to_thread.run_sync(verify_password, stored, password)
+    if not ok or stored is None:
+        web.throttle.failed(key)
+        error = web.renderer.gettext(request, N_("Incorrect username or password."))
+        notice = await _notice(web, request)
+        return _form(
+            request, web, status=401, error=error, username=username, target=target, notice=notice
+        )
+    web.throttle.succeeded(key)
+    if needs_rehash(stored):
+        stored = await to_thread.run_sync(hash_password, password)
+        await web.save_admin_hash(username, stored)
+    session = request.scope["session"]
+    session.clear()
+    session["admin"] = username
+    session["seal"] = fingerprint(stored)
+    csrf_token(session)
+    return RedirectResponse(target, status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    web = web_state(request)
+    session = request.scope["session"]
+    session.clear()
+    flash(session, "info", web.renderer.gettext(request, N_("You have been signed out.")))
+    return RedirectResponse("/login", status_code=303)
+
+
+ROUTES = [
+    Route("/login", login_form, methods=["GET"], name="login_form"),
+    Route("/login", login, methods=["POST"], name="login"),
+    Route("/logout", logout, methods=["POST"], name="logout"),
+]

@@ -1,0 +1,186 @@
+"""Issue 4: a warm overview page (300 rows) of a 1,000,000-row mirror, served over loopback by
+`tokenusage serve`, against a static file of the same byte size served by the same server.
+
+Targets: page requests per second >= 50% of the static file's, measured side by side in one run
+with wrk (Debian package `wrk`); the page's HTML <= 300 KB and gzip-compressed for clients
+that accept it. Runs alternate page / static three times each and quote medians.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import free_port, licenseserver_process
+from tokenusage.config import load_settings
+from tokenusage.licenseserver.demo import seed_demo
+from tokenusage.licenseserver.ledger import Ledger
+from tokenusage.service import DashboardService
+from tokenusage.sqlengine import make_engine
+from tokenusage.store import Store
+from tokenusage.web.auth import hash_password
+from tokenusage.web.render import STATIC
+
+ROWS = 1_000_000
+RUNS = 3
+SECONDS = 8
+CONNECTIONS = 8
+PASSWORD = "bench password 1234"
+STATIC_NAME = "_bench_same_size.html"  # in .gitignore; removed at the end
+
+
+def wrk_rps(url: str, cookie: str) -> float:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{CONNECTIONS}",
+            f"-d{SECONDS}s",
+            "-H",
+            f"Cookie: {cookie}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    if "Non-2xx" in out:
+        raise RuntimeError(f"wrk saw errors for {url}:\n{out}")
+    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if found is None:
+        raise RuntimeError(f"unexpected wrk output:\n{out}")
+    return float(found.group(1))
+
+
+@contextmanager
+def dashboard_process(env: dict[str, str]) -> Any:
+    port = free_port()
+    exe = Path(sys.executable).with_name("tokenusage")
+    proc = subprocess.Popen(
+        [str(exe), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(url + "/login", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("tokenusage serve did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def sign_in(url: str) -> str:
+    with httpx.Client(base_url=url, timeout=30) as client:
+        page = client.get("/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token is not None
+        resp = client.post(
+            "/login",
+            data={"username": "bench", "password": PASSWORD, "csrf_token": token.group(1)},
+        )
+        assert resp.status_code == 303, resp.status_code
+        return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found: apt-get install wrk")
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        db_url = f"sqlite:///{tmp}/ledger.sqlite3"
+        engine = make_engine(db_url)
+        ledger = Ledger(engine)
+        ledger.create_schema()
+        lic = seed_demo(ledger, ROWS, seed=1, end=datetime.now(UTC) - timedelta(hours=1))
+        engine.dispose()
+        with licenseserver_process(db_url) as api:
+            env = {
+                **os.environ,
+                "TOKENUSAGE_LICENSE_KEY": lic.key,
+                "TOKENUSAGE_LICENSE_DOMAIN": lic.domain,
+                "TOKENUSAGE_LICENSE_EMAIL": lic.email,
+                "TOKENUSAGE_API_URL": api,
+                "TOKENUSAGE_DATA_DIR": str(tmp / "dash"),
+            }
+            settings = load_settings(
+                license_key=lic.key,
+                license_domain=lic.domain,
+                license_email=lic.email,
+                api_url=api,
+                data_dir=tmp / "dash",
+            )
+
+            async def full_sync() -> None:
+                service = DashboardService.from_settings(settings)
+                try:
+                    assert not await service.refresh_all()
+                finally:
+                    await service.aclose()
+
+            asyncio.run(full_sync())
+            with Store.open(settings.store_url) as store:
+                store.upsert_admin("bench", hash_password(PASSWORD))
+            with dashboard_process(env) as url:
+                cookie = sign_in(url)
+                page_url = f"{url}/?page=1700"
+                with httpx.Client(headers={"cookie": cookie}, timeout=30) as client:
+                    plain = client.get(page_url, headers={"accept-encoding": "identity"})
+                    with client.stream(
+                        "GET", page_url, headers={"accept-encoding": "gzip"}
+                    ) as zipped:
+                        wire = sum(len(chunk) for chunk in zipped.iter_raw())
+                        compressed = zipped.headers.get("content-encoding") == "gzip"
+                assert plain.status_code == 200 and "Showing" in plain.text
+                assert plain.text.count("<tr>") >= 300
+                html = plain.content
+                static_file = STATIC / STATIC_NAME
+                static_file.write_bytes(html)
+                try:
+                    static_url = f"{url}/static/{STATIC_NAME}"
+                    pages, statics = [], []
+                    for _ in range(RUNS):
+                        pages.append(wrk_rps(page_url, cookie))
+                        statics.append(wrk_rps(static_url, cookie))
+                finally:
+                    with suppress(FileNotFoundError):
+                        static_file.unlink()
+        page_rps, static_rps = statistics.median(pages), statistics.median(statics)
+        print(
+            f"page HTML {len(html) / 1024:.0f} KB (target <= 300 KB); gzip for clients that "
+            f"accept it: {'yes' if compressed else 'NO'}, about {wire / 1024:.0f} KB on the wire"
+        )
+        print(
+            f"warm overview page (300 rows of a {ROWS:,}-row mirror): {page_rps:.0f} req/s; "
+            f"static file of the same size: {static_rps:.0f} req/s; ratio "
+            f"{page_rps / static_rps:.0%} (target >= 50%); medians of {RUNS} wrk runs of "
+            f"{SECONDS} s, {CONNECTIONS} connections; all runs: page "
+            f"{sorted(round(p) for p in pages)}, static {sorted(round(s) for s in statics)}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -40,10 +40,11 @@ bench: $(STAMP)
 	  echo "== $$script"; $(PY) $$script || exit 1; \
 	done
 
-# Re-extract the dashboard's strings and merge them into the pt_BR catalog (then translate
-# the new entries in src/tokenusage/locale/pt_BR/LC_MESSAGES/messages.po).
+# Re-extract the dashboard's strings and merge them into the pt_BR catalog, then translate the
+# new entries in src/tokenusage/locale/pt_BR/LC_MESSAGES/messages.po. `--ignore-dirs '.*'`
+# replaces Babel's default, which also skips `_*` folders such as templates/_partials.
 messages: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-wrap --sort-by-file \
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --ignore-dirs '.*' --no-wrap --sort-by-file \
 	  --project tokenusage -o $(VENV)/messages.pot src
 	$(VENV)/bin/pybabel update -i $(VENV)/messages.pot -d src/tokenusage/locale -l pt_BR \
 	  --no-wrap --no-fuzzy-matching --ignore-obsolete

@@ -17,6 +17,9 @@
     if (typingIn(event.target)) return;
     var rel = event.key === "ArrowLeft" ? "prev" : event.key === "ArrowRight" ? "next" : null;
     if (!rel) return;
+    // A focused table that is wider than its box scrolls sideways with the arrows instead.
+    var box = event.target.closest && event.target.closest(".table-scroll");
+    if (box && box.scrollWidth > box.clientWidth) return;
     var link = document.querySelector('.pager a[rel="' + rel + '"]');
     if (link) {
       event.preventDefault();

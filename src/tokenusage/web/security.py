@@ -68,9 +68,10 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 for name, value in HEADERS.items():
                     headers[name] = value
-                if versioned:
+                if versioned and message["status"] in (200, 304):
                     headers["cache-control"] = "public, max-age=31536000, immutable"
-                elif not static:
+                elif not static or message["status"] >= 400:
+                    # An error, even a missing static file, must not be cached for a year.
                     headers["cache-control"] = "no-store"
             await send(message)
 
@@ -158,13 +159,15 @@ class GuardMiddleware:
         await response(scope, receive, send)
 
     async def _admin(self, session: dict[str, Any]) -> str | None:
-        name, seal = session.get("admin"), session.get("seal")
-        if not isinstance(name, str) or not isinstance(seal, str):
+        name, seal, sid = session.get("admin"), session.get("seal"), session.get("sid")
+        if not isinstance(name, str) or not isinstance(seal, str) or not isinstance(sid, str):
             return None
-        current = await self.web.admin_fingerprint(name)
+        # Signed out (a copy of the cookie), or the password changed since sign-in.
+        revoked = self.web.session_revoked(sid)
+        current = None if revoked else await self.web.admin_fingerprint(name)
         if current is None or not hmac.compare_digest(current, seal):
-            session.pop("admin", None)
-            session.pop("seal", None)
+            for key in ("admin", "seal", "sid"):
+                session.pop(key, None)
             return None
         return name
 

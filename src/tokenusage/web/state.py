@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 ADMIN_CACHE_SECONDS = 5.0
+MAX_REVOKED = 10_000
 
 
 @dataclass
@@ -30,6 +31,7 @@ class WebState:
     service_or_none: DashboardService | None = None
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     _admins: dict[str, tuple[str | None, float]] = field(default_factory=dict)
+    _revoked: dict[str, float] = field(default_factory=dict)
 
     @property
     def service(self) -> DashboardService:
@@ -58,16 +60,20 @@ class WebState:
             log.error("cannot list admins in the store: %s", exc)
             return False
 
-    async def save_admin_hash(self, name: str, password_hash: str) -> None:
-        """Store a re-hashed password (stronger parameters); a failure only costs speed."""
+    async def save_admin_hash(self, name: str, password_hash: str) -> bool:
+        """Store a re-hashed password (stronger parameters); a failure only costs speed.
+        True when it was stored (the session must then be sealed with the new hash)."""
         store = self.service.store
         if store is None:
-            return
+            return False
         try:
             await to_thread.run_sync(store.upsert_admin, name, password_hash)
         except StoreError as exc:
             log.warning("could not store the re-hashed password of %r: %s", name, exc)
-        self.forget_admin(name)
+            return False
+        finally:
+            self.forget_admin(name)
+        return True
 
     async def admin_fingerprint(self, name: str) -> str | None:
         """`fingerprint` of the admin's hash, re-read at most every few seconds: every page
@@ -85,6 +91,20 @@ class WebState:
 
     def forget_admin(self, name: str) -> None:
         self._admins.pop(name, None)
+
+    def revoke_session(self, sid: str) -> None:
+        """Sign-out: a copy of the cookie must not outlive it. Kept in process memory for the
+        cookie's lifetime (a restart, or another replica, does not know it)."""
+        now = time.time()
+        if len(self._revoked) >= MAX_REVOKED:
+            self._revoked = {k: v for k, v in self._revoked.items() if v > now}
+            while len(self._revoked) >= MAX_REVOKED:
+                del self._revoked[next(iter(self._revoked))]
+        self._revoked[sid] = now + self.settings.session_max_age
+
+    def session_revoked(self, sid: str) -> bool:
+        until = self._revoked.get(sid)
+        return until is not None and until > time.time()
 
 
 def web_state(request: Request) -> WebState:

@@ -1,8 +1,11 @@
 """Sign-in and sign-out. Passwords are checked against Argon2 hashes in a worker thread; failed
 attempts are throttled per (username, client address); a successful sign-in starts a fresh
-session (new CSRF token), sealed with a fingerprint of the password hash."""
+session (new CSRF token, new session id), sealed with a fingerprint of the password hash;
+signing out revokes the session id, so a copy of the cookie dies with it."""
 
 from __future__ import annotations
+
+import secrets
 
 from anyio import to_thread
 from starlette.requests import Request
@@ -26,6 +29,9 @@ MAX_FIELD = 1024
 def safe_next(target: str | None) -> str:
     """Only a path on this site: never `//host`, a scheme, or a backslash trick."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    # Browsers drop tabs and newlines from URLs: "/\t/evil.example" would become "//evil…".
+    if any(ch <= " " or ch == "\x7f" for ch in target):
         return "/"
     return target
 
@@ -118,12 +124,14 @@ async def login(request: Request) -> Response:
         )
     web.throttle.succeeded(key)
     if needs_rehash(stored):
-        stored = await to_thread.run_sync(hash_password, password)
-        await web.save_admin_hash(username, stored)
+        stronger = await to_thread.run_sync(hash_password, password)
+        if await web.save_admin_hash(username, stronger):
+            stored = stronger
     session = request.scope["session"]
     session.clear()
     session["admin"] = username
     session["seal"] = fingerprint(stored)
+    session["sid"] = secrets.token_urlsafe(16)
     csrf_token(session)
     return RedirectResponse(target, status_code=303)
 
@@ -131,6 +139,9 @@ async def login(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     web = web_state(request)
     session = request.scope["session"]
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        web.revoke_session(sid)
     session.clear()
     flash(session, "info", web.renderer.gettext(request, N_("You have been signed out.")))
     return RedirectResponse("/login", status_code=303)

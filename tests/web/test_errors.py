@@ -99,7 +99,7 @@ def test_licence_refused_by_the_server(tmp_path: Path) -> None:
         with running_dashboard(srv, tmp_path / "dash") as dash, signed_in(dash) as http:
             doc, causes = unable(http.get("/"))
             assert set(causes) == {"License error: License is suspended"}
-            assert "licence server refused" in doc.one("p", cls="detail").text()
+            assert "license server refused" in doc.one("p", cls="detail").text()
 
 
 def test_stored_data_is_shown_with_its_age_and_the_error(

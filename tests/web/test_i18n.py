@@ -350,14 +350,6 @@ def test_templates_render_in_pt_br() -> None:
     assert template.render(translations=translations("en")) == "Back to Reports / 3 rows"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Python-side plurals are marked N_(singular), N_(plural), so extraction stores two "
-        "unrelated msgids and Renderer.ngettext finds no plural entry: it falls back to "
-        "English. Needs a plural-aware marker (e.g. a keyword like `ngettext:2,3`)."
-    ),
-)
 @pytest.mark.parametrize(
     ("singular", "plural"),
     [

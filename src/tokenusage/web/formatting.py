@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton
+from babel.numbers import format_decimal
 
 from tokenusage.usage import fmt
 from tokenusage.web.i18n import N_
@@ -54,6 +55,13 @@ class Formatter:
     def age(self, seconds: float) -> str:
         return fmt.format_age(seconds, self.locale)
 
+    def duration(self, seconds: float) -> str:
+        """A configured period in words: "5 minutes", "1 hour", "10 minutos"."""
+        return fmt.format_age(seconds, self.locale)
+
+    def decimal(self, value: float) -> str:
+        return format_decimal(value, locale=self.locale)
+
 
 # The manual's troubleshooting, keyed by the start of the error text the client produces.
 _HINTS = (
@@ -68,21 +76,21 @@ _HINTS = (
         "API returned HTTP",
         N_(
             "The License API reported an error. Wait a few minutes and retry; if it persists, "
-            "check that the licence is valid and contact ComusThumbz support."
+            "check that the license is valid and contact ComusThumbz support."
         ),
     ),
     (
         "Invalid API response format",
         N_(
             "The License API answered with something that is not the expected JSON. Open "
-            "Debug API to see the raw response and check the licence settings."
+            "Debug API to see the raw response and check the license settings."
         ),
     ),
     (
         "License error",
         N_(
-            "The licence server refused the licence. Check license_key, license_domain and "
-            "license_email, and that the licence is active and not expired."
+            "The license server refused the license. Check license_key, license_domain and "
+            "license_email, and that the license is active and not expired."
         ),
     ),
     (

@@ -87,7 +87,11 @@ class Renderer:
         text = translations(locale_of(request, self.settings)).gettext(message)
         return text % values if values else text
 
-    def ngettext(self, request: Request, singular: str, plural: str, n: int, **values: Any) -> str:
+    def ngettext(
+        self, singular: str, plural: str, n: int, *, request: Request, **values: Any
+    ) -> str:
+        """The strings come first, as in gettext's `ngettext`, so that extraction sees the
+        pair as one plural entry."""
         text = translations(locale_of(request, self.settings)).ngettext(singular, plural, n)
         return text % values
 
@@ -110,9 +114,6 @@ class Renderer:
             "flashes": pop_flashes(session) if session is not None else [],
             "settings": self.settings,
             "auto_refresh": 0,
-            "pricing_minutes": _minutes(self.settings.pricing_ttl),
-            "transactions_minutes": _minutes(self.settings.transactions_ttl),
-            "auto_refresh_minutes": _minutes(self.settings.auto_refresh_seconds),
             "nav": "",
             "page_number": 1,
             "view": None,
@@ -135,9 +136,7 @@ class Renderer:
             amount=plain_decimal(row.amount),
             service=brand(row.service_type),
             description=description,
-            short=description[:DESCRIPTION_SHOWN] if len(description) > DESCRIPTION_SHOWN else "",
+            short=description[:DESCRIPTION_SHOWN].rstrip()
+            if len(description) > DESCRIPTION_SHOWN
+            else "",
         )
-
-
-def _minutes(seconds: int) -> int:
-    return max(1, round(seconds / 60))

@@ -61,10 +61,10 @@ async def clear_cache(request: Request) -> Response:
     except StoreError as exc:
         return _done(request, [("error", str(exc))])
     text = web.renderer.ngettext(
-        request,
-        N_("Cleared %(num)s cached transaction. Fresh data will be fetched."),
-        N_("Cleared %(num)s cached transactions. Fresh data will be fetched."),
+        "Cleared %(num)s cached transaction. Fresh data will be fetched.",
+        "Cleared %(num)s cached transactions. Fresh data will be fetched.",
         removed,
+        request=request,
         num=web.renderer.formatter_for(request).number(removed),
     )
     return _done(request, [("success", text)])

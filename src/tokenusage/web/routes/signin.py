@@ -94,10 +94,10 @@ async def login(request: Request) -> Response:
     wait = web.throttle.retry_after(key)
     if wait:
         message = web.renderer.ngettext(
-            request,
-            N_("Too many failed sign-in attempts. Try again in %(num)s second."),
-            N_("Too many failed sign-in attempts. Try again in %(num)s seconds."),
+            "Too many failed sign-in attempts. Try again in %(num)s second.",
+            "Too many failed sign-in attempts. Try again in %(num)s seconds.",
             wait,
+            request=request,
             num=wait,
         )
         return _form(

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from babel.dates import format_date
 from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
@@ -97,7 +98,7 @@ def print_view(view: DashboardView, console: Console, locale: str, tz: Any) -> N
     table.add_column()
     if view.account:
         acc = view.account
-        since = format_datetime_full(acc.member_since, tz, locale) if acc.member_since else "-"
+        since = format_date(acc.member_since, "long", locale=locale) if acc.member_since else "-"
         for k, v in (
             ("Email", acc.email),
             ("License Type", acc.license_type),

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from anyio import to_thread
 
+from tokenusage import service_export
 from tokenusage.config import Settings
 from tokenusage.licenseapi.client import LicenseApiClient
 from tokenusage.licenseapi.errors import LicenseApiError, mask_key
 from tokenusage.licenseapi.models import Pricing, UserInfo, UserStats
+from tokenusage.service_export import CsvChunk
 from tokenusage.service_sync import LiveHistory, full_sync, incremental_sync
 from tokenusage.singleflight import SingleFlight
 from tokenusage.store import Cached, MirrorRow, MirrorStatus, Store, StoreError, domain_hash
@@ -62,6 +65,9 @@ class DashboardService:
         self.pricing_key = settings.api_url
         self.flights = SingleFlight()
         self.live = LiveHistory()
+        # Flights landed per key: a flight re-reads the store before fetching only when
+        # another flight for its key landed since its caller read the store.
+        self._landed: Counter[str] = Counter()
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> DashboardService:
@@ -107,19 +113,23 @@ class DashboardService:
         errors: list[str],
         force: bool = False,
     ) -> tuple[T | None, CacheInfo]:
+        landed = self._landed[key]
         cached = await self._stored(get, errors)
         now = self.clock()
         if cached is not None and not force and cached.is_fresh(ttl, now):
             return cached.value, CacheInfo("cached", cached.fetched_at)
 
         async def fetch_and_store() -> tuple[T, datetime]:
-            if not force:  # a flight that ended just before this one may have stored it
+            if not force and self._landed[key] != landed:  # it may have stored what we need
                 again = await self._stored(get, [])
                 if again is not None and again.is_fresh(ttl, self.clock()):
                     return again.value, again.fetched_at
             value: T = await fetch()
             at = self.clock()
-            await self._save(lambda: put(value, at), [])
+            try:
+                await self._save(lambda: put(value, at), [])
+            finally:
+                self._landed[key] += 1
             return value, at
 
         try:
@@ -167,6 +177,7 @@ class DashboardService:
         store = self.store
         if store is None:
             return
+        landed = self._landed["history"]
         status = await self._stored(lambda: store.mirror_status(self.domain_hash), errors)
         if status is None:
             return
@@ -174,20 +185,24 @@ class DashboardService:
             return
         full = force_full or not status.present
         key = "history-full" if full else "history"
+        page_size = self.settings.history_page_size
 
         async def run() -> None:
-            if not (force_full or revalidate):  # a sync that just ended may have done it
-                again = await to_thread.run_sync(lambda: store.mirror_status(self.domain_hash))
-                if self._history_fresh(again):
+            known = status
+            if not (force_full or revalidate) and self._landed["history"] != landed:
+                # A sync that ended since the read above may have done it already.
+                known = await to_thread.run_sync(lambda: store.mirror_status(self.domain_hash))
+                if self._history_fresh(known):
                     return
-            if full:
-                await full_sync(
-                    self.client, store, self.domain_hash, self.settings.history_page_size
-                )
-            else:
-                await incremental_sync(
-                    self.client, store, self.domain_hash, self.settings.history_page_size
-                )
+            try:
+                if full:
+                    await full_sync(self.client, store, self.domain_hash, page_size)
+                else:
+                    await incremental_sync(
+                        self.client, store, self.domain_hash, page_size, known.newest_id
+                    )
+            finally:
+                self._landed["history"] += 1
 
         try:
             await self.flights.do(key, run)
@@ -207,21 +222,20 @@ class DashboardService:
         store = self.store
         per_page = self.settings.page_size
         if store is not None:
-            status = await self._stored(lambda: store.mirror_status(self.domain_hash), errors)
-            if status is not None and status.present:
+            # Status and rows from one snapshot, in one trip to the store.
+            found = await self._stored(
+                lambda: store.page_with_status(
+                    self.domain_hash, per_page, lambda rows: paginate(rows, page, per_page).page
+                ),
+                errors,
+            )
+            if found is not None and found[0].present:
+                status, rows = found
                 window = paginate(status.rows, page, per_page)
-                rows = await self._stored(
-                    lambda: store.page(self.domain_hash, window.page, per_page), errors
+                info = CacheInfo(
+                    "cached", status.synced_at, status.rows, status.upstream_total, status.limited
                 )
-                if rows is not None:
-                    info = CacheInfo(
-                        "cached",
-                        status.synced_at,
-                        status.rows,
-                        status.upstream_total,
-                        status.limited,
-                    )
-                    return rows, window, info
+                return rows, window, info
         # No usable mirror: the newest page of history straight from the API.
         try:
             live_rows, total, at = await self.flights.do(
@@ -247,11 +261,12 @@ class DashboardService:
             errors.append(f"Local store unavailable: {self.store_error}")
         if not self.settings.licence_configured:
             return self._empty_view([NOT_CONFIGURED])
-        (pricing, pcache), (info, acache), (stats, _), _ = await asyncio.gather(
+        # History first: on a cold view its request is the long one, so it goes out first.
+        _, (pricing, pcache), (info, acache), (stats, _) = await asyncio.gather(
+            self._ensure_history(errors),
             self._pricing(errors),
             self._snapshot("user/info", UserInfo, self.client.user_info, errors, False),
             self._snapshot("user/stats", UserStats, self.client.user_stats, errors, False),
-            self._ensure_history(errors),
         )
         rows, window, tcache = await self._transactions(page, errors)
         return self._assemble(info, stats, pricing, rows, window, pcache, tcache, acache, errors)
@@ -357,36 +372,13 @@ class DashboardService:
 
     async def export_rows(self) -> AsyncIterator[list[MirrorRow]]:
         """The complete history for the CSV, in batches, newest first, bounded memory."""
-        errors: list[str] = []
-        await self._ensure_history(errors)
-        store = self.store
-        status = (
-            await self._stored(lambda: store.mirror_status(self.domain_hash), errors)
-            if store
-            else None
-        )
-        if store is None or status is None or not status.present:
-            rows, _, _ = await self._transactions_for_export(errors)
-            if errors and not rows:
-                raise LicenseApiError(errors[0])
-            yield rows
-            return
-        iterator = store.iter_all(self.domain_hash, batch=5000)
-        sentinel: list[MirrorRow] = []
-        while True:
-            batch = await to_thread.run_sync(lambda: _take(iterator, 5000))
-            if batch == sentinel:
-                return
+        async for batch in service_export.export_rows(self):
             yield batch
 
-    async def _transactions_for_export(
-        self, errors: list[str]
-    ) -> tuple[list[MirrorRow], int, datetime]:
-        try:
-            return await self.live.fetch(self.client, self.settings.history_page_size, 0)
-        except LicenseApiError as exc:
-            errors.append(str(exc))
-            return [], 0, self.clock()
+    def export_csv(self) -> AsyncIterator[CsvChunk]:
+        """The complete history as CSV text chunks (BOM and header first), bounded memory;
+        the fast road for large ledgers (see `service_export`)."""
+        return service_export.export_csv(self)
 
     async def clear_pricing(self) -> int:
         """Drop the cached prices (the next view fetches them); entries removed."""
@@ -440,12 +432,3 @@ class DashboardService:
             exchanges=dict(self.client.exchanges),
             errors=errors,
         )
-
-
-def _take(iterator: Any, n: int) -> list[MirrorRow]:
-    out: list[MirrorRow] = []
-    for row in iterator:
-        out.append(row)
-        if len(out) >= n:
-            break
-    return out

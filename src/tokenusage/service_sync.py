@@ -8,15 +8,19 @@ forward with `after_id` from the newest mirrored id and appends in one transacti
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
+from collections.abc import AsyncGenerator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
+from typing import cast
 
 from anyio import to_thread
 
 from tokenusage.licenseapi.client import LicenseApiClient
-from tokenusage.licenseapi.models import Transaction
-from tokenusage.store import MirrorRow, Store
+from tokenusage.licenseapi.models import History, Transaction
+from tokenusage.store import FullSync, MirrorRow, Store
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +29,28 @@ async def full_sync(
     client: LicenseApiClient, store: Store, domain_hash: str, page_size: int
 ) -> int:
     """Replace the mirror with the whole upstream history; returns rows mirrored."""
+    pages = cast(AsyncGenerator[History, None], client.history_pages(page_size=page_size))
     manager = store.full_sync(domain_hash)
-    builder = await to_thread.run_sync(manager.__enter__)
+    # The new generation is opened in a worker while the first request travels.
+    opening = asyncio.ensure_future(to_thread.run_sync(manager.__enter__))
+    try:
+        try:
+            page = await anext(pages, None)
+        except BaseException:
+            failure = sys.exc_info()
+            await asyncio.wait([opening])
+            if not opening.cancelled() and opening.exception() is None:
+                await to_thread.run_sync(lambda: manager.__exit__(*failure))
+            raise
+        builder = await opening
+    except BaseException:
+        await pages.aclose()
+        raise
     try:
         total: int | None = None
         stored = 0
         limited = False
-        async for page in client.history_pages(page_size=page_size):
+        while page is not None:
             if total is None:
                 total = page.total
             added = await to_thread.run_sync(builder.add_page, page.transactions)
@@ -39,23 +58,44 @@ async def full_sync(
             if added.added == 0 and added.repeated:
                 limited = True
                 break
+            page = await anext(pages, None)
         if total is not None and stored < total:
             limited = True
-        await to_thread.run_sync(lambda: builder.finish(total=total, limited=limited))
     except BaseException:
-        await to_thread.run_sync(lambda: manager.__exit__(*sys.exc_info()))
+        error = sys.exc_info()
+        await to_thread.run_sync(lambda: manager.__exit__(*error))
         raise
-    await to_thread.run_sync(lambda: manager.__exit__(None, None, None))
+    finally:
+        await pages.aclose()
+    await to_thread.run_sync(_finish, manager, builder, total, limited)
     if limited:
         log.warning("server did not page back: mirrored the newest %s of %s", stored, total)
     return stored
 
 
+def _finish(
+    manager: AbstractContextManager[FullSync], builder: FullSync, total: int | None, limited: bool
+) -> None:
+    """Make the new generation current and leave the sync's block, in one worker hop."""
+    try:
+        builder.finish(total=total, limited=limited)
+    except BaseException:
+        manager.__exit__(*sys.exc_info())
+        raise
+    manager.__exit__(None, None, None)
+
+
 async def incremental_sync(
-    client: LicenseApiClient, store: Store, domain_hash: str, page_size: int
+    client: LicenseApiClient,
+    store: Store,
+    domain_hash: str,
+    page_size: int,
+    newest: int | None = None,
 ) -> int:
-    """Append what is newer than the newest mirrored id; full sync when the mirror is empty."""
-    newest = await to_thread.run_sync(lambda: store.newest_id(domain_hash))
+    """Append what is newer than the newest mirrored id (`newest` when the caller knows it);
+    full sync when the mirror is empty."""
+    if newest is None:
+        newest = await to_thread.run_sync(lambda: store.newest_id(domain_hash))
     if newest is None:
         return await full_sync(client, store, domain_hash, page_size)
     fresh: list[Transaction] = []

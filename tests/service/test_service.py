@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from tests.fixtures import RunningLicenseServer, running_license_server
 from tests.service.conftest import CountingTransport, make_service
+from tokenusage.store import StoreError
+from tokenusage.usage.export import HEADER_TEXT, iter_csv
 
 pytestmark = pytest.mark.anyio
 
@@ -259,3 +264,74 @@ async def test_export_streams_every_row(
     finally:
         await service.aclose()
     assert ids == [r["id"] for r in ledger_rows(srv)]
+
+
+async def test_export_csv_is_the_csv_of_every_row(
+    srv: RunningLicenseServer, db_url: str, tmp_path: Path
+) -> None:
+    service = make_service(srv, db_url, tmp_path, timezone="America/Sao_Paulo")
+    try:
+        chunks = [chunk async for chunk in service.export_csv()]
+        rows = [row async for batch in service.export_rows() for row in batch]
+    finally:
+        await service.aclose()
+    assert len(rows) == 1200 and sum(c.rows for c in chunks) == 1200
+    assert chunks[0].rows > 0 and chunks[0].text.startswith(HEADER_TEXT)
+    assert "".join(c.text for c in chunks) == "".join(iter_csv(rows, ZoneInfo("America/Sao_Paulo")))
+
+
+async def test_export_csv_without_a_store_is_the_live_page(
+    srv: RunningLicenseServer, tmp_path: Path
+) -> None:
+    bad = tmp_path / "corrupt.sqlite3"
+    bad.write_bytes(b"this is not a database" * 500)
+    service = make_service(srv, f"sqlite:///{bad}", tmp_path)
+    try:
+        chunks = [chunk async for chunk in service.export_csv()]
+    finally:
+        await service.aclose()
+    assert [c.rows for c in chunks] == [500]
+    lines = chunks[0].text.split("\r\n")
+    assert lines[0] == HEADER_TEXT.removesuffix("\r\n") and len(lines) == 502
+
+
+async def test_full_sync_failing_at_once_keeps_the_previous_mirror(
+    srv: RunningLicenseServer, db_url: str, tmp_path: Path
+) -> None:
+    service = make_service(srv, db_url, tmp_path)
+    await service.view()
+    await service.aclose()
+
+    async def fail_history(request: httpx.Request, _n: int) -> httpx.Response | httpx.Request:
+        if request.url.path.endswith("credits/history"):
+            return httpx.Response(503, json={"success": False, "error": "down"})
+        return request
+
+    failing = make_service(srv, db_url, tmp_path, CountingTransport(rewrite=fail_history))
+    try:
+        errors = await failing.refresh_all()
+        view = await failing.view()
+        status = failing.store.mirror_status(failing.domain_hash) if failing.store else None
+    finally:
+        await failing.aclose()
+    assert any("API returned HTTP 503" in e for e in errors)
+    assert view.window.total == 1200 and status is not None and not status.syncing
+
+
+async def test_full_sync_whose_store_fails_reports_it(
+    srv: RunningLicenseServer, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = make_service(srv, db_url, tmp_path)
+    assert service.store is not None
+
+    @contextmanager
+    def broken(_domain: str) -> Iterator[Any]:
+        raise StoreError("local store unavailable: disk full")
+        yield  # a generator, so that entering the block is what fails
+
+    monkeypatch.setattr(service.store, "full_sync", broken)
+    try:
+        errors = await service.refresh_all()
+    finally:
+        await service.aclose()
+    assert any("disk full" in e for e in errors)

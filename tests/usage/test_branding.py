@@ -6,7 +6,14 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from tokenusage.usage.branding import brand
+from tokenusage.usage.branding import (
+    PARENTHESISED_MODEL,
+    STANDALONE_MODEL,
+    VIA_PROVIDER,
+    brand,
+    loose_key,
+    template_key,
+)
 
 # Written independently of the module: what must never survive branding.
 LEAKS = (
@@ -128,3 +135,43 @@ def test_only_changes_text_that_mentions_a_keyword(text: str) -> None:
         assert brand(text) == text
     else:
         assert brand(text) == brand(brand(text))
+
+
+def reference(text: str) -> str:
+    """The rules applied literally, one regex after the other (what the manual's table says)."""
+    text = VIA_PROVIDER.sub(r"\g<via> CTZ-AI", text)
+    text = PARENTHESISED_MODEL.sub("(ComusThumbz AI)", text)
+    return STANDALONE_MODEL.sub("ComusThumbz AI", text)
+
+
+TEMPLATE_FRAGMENTS = [
+    *FRAGMENTS, "o", "O", "1", "3", "7", "0", "o1", "o3", "\x01", "\x03", "o\x01", ",", "#",
+]  # fmt: skip
+template_text = st.lists(st.sampled_from(TEMPLATE_FRAGMENTS), max_size=16).map("".join)
+
+
+@given(st.one_of(template_text, risky_text))
+@example("x\x01o1-mini\x03")
+@example("o\x01-mini")
+@example("Enriched performer profile 58634 (o1-mini reasoning)")
+@example("(gpt-4o via openai) then via anthropic")
+def test_templates_brand_exactly_like_the_rules(text: str) -> None:
+    assert brand(text) == reference(text)
+
+
+@given(template_text, st.integers(0, 10**9))
+def test_texts_of_one_template_differ_only_in_their_numbers(text: str, n: int) -> None:
+    # Same key, same branding: each text is branded as the rules would brand it.
+    other = text.replace("7", str(n % 10)).upper()
+    if template_key(other) == template_key(text):
+        assert brand(other) == reference(other)
+    key = loose_key(text)
+    if key is not None and b"o0" not in key:
+        assert key == template_key(text)
+
+
+def test_long_text_takes_the_rules_uncached() -> None:
+    text = "Batch via openai (gpt-4o) and o1-mini, " * 50
+    assert len(text) > 1000
+    assert brand(text) == reference(text)
+    assert brand("\u0130" + text) == reference("\u0130" + text)

@@ -8,8 +8,9 @@ person understands, and the service can fall back to live data.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -98,8 +99,14 @@ class Database:
             raise StoreError(f"local store unavailable: invalid database URL ({exc})") from exc
         self.location = describe_location(self.url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self._errors: tuple[type[BaseException], ...] = (SQLAlchemyError, sqlite3.Error, OSError)
+        self._writer: AbstractContextManager[object] = (
+            threading.RLock() if self.is_sqlite else nullcontext()
+        )
         with self.translate():
             self.engine = make_engine(self.url)
+        # Raw DB-API cursors (the export's read) raise the driver's own errors.
+        self._errors += (self.engine.dialect.loaded_dbapi.Error,)
 
     @contextmanager
     def translate(self) -> Iterator[None]:
@@ -107,7 +114,7 @@ class Database:
             yield
         except StoreError:
             raise
-        except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
+        except self._errors as exc:
             raise StoreError(f"local store unavailable: {_reason(exc)} ({self.location})") from exc
 
     @contextmanager
@@ -121,8 +128,14 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A write transaction; on PostgreSQL row locks (FOR UPDATE) serialise competing writers."""
-        with self.translate(), self.engine.connect() as conn:
+        """A write transaction; on PostgreSQL row locks (FOR UPDATE) serialise competing writers.
+
+        SQLite has one writer at a time, and a writer that finds the lock taken polls for it
+        with sleeps of up to 100 ms; writers of this process queue on a lock instead and go
+        as soon as the previous one commits (a page view's writes would otherwise add tens
+        of milliseconds to a cold page). Other processes still meet the busy timeout.
+        """
+        with self._writer, self.translate(), self.engine.connect() as conn:
             if self.is_sqlite:
                 conn.execution_options(**{_WRITE: True})
             with conn.begin():

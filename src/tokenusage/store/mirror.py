@@ -42,6 +42,8 @@ _INSERT_COLUMNS = ("generation", "seq", *(c.name for c in _ROW_COLUMNS))
 
 def _sqlite_stamp(value: datetime) -> str:
     # The text SQLAlchemy's SQLite DATETIME writes and parses back, naive UTC.
+    if value.tzinfo is UTC:  # the wire models' times: cut the offset off the text
+        return value.isoformat(" ", "microseconds")[:26]
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
@@ -160,13 +162,12 @@ def iter_rows(db: Database, domain_hash: str, batch: int) -> Iterator[MirrorRow]
             hi = lo - 1
 
 
-def status(conn: Connection, domain_hash: str) -> MirrorStatus:
-    gens = conn.execute(select(G).where(G.c.domain_hash == domain_hash)).all()
+def _status(gens: Sequence[Row[Any]]) -> tuple[MirrorStatus, Row[Any] | None]:
     syncing = any(g.state == "building" for g in gens)
     gen = next((g for g in gens if g.state == "current"), None)
     if gen is None:
-        return replace(EMPTY_STATUS, syncing=syncing)
-    return MirrorStatus(
+        return replace(EMPTY_STATUS, syncing=syncing), None
+    status = MirrorStatus(
         present=True,
         rows=gen.max_seq - gen.min_seq + 1,
         synced_at=gen.synced_at,
@@ -177,6 +178,26 @@ def status(conn: Connection, domain_hash: str) -> MirrorStatus:
         newest_id=gen.newest_id,
         syncing=syncing,
     )
+    return status, gen
+
+
+def status(conn: Connection, domain_hash: str) -> MirrorStatus:
+    return _status(conn.execute(select(G).where(G.c.domain_hash == domain_hash)).all())[0]
+
+
+def page_with_status(
+    conn: Connection, domain_hash: str, per_page: int, page_for: Callable[[int], int]
+) -> tuple[MirrorStatus, list[MirrorRow]]:
+    """The status, and the rows of page `page_for(rows)` (1-based) of the same generation."""
+    found, gen = _status(conn.execute(select(G).where(G.c.domain_hash == domain_hash)).all())
+    if gen is None:
+        return found, []
+    number = page_for(found.rows)
+    if number < 1 or per_page < 1:
+        raise ValueError(f"page and per_page start at 1 (got {number}, {per_page})")
+    hi = gen.max_seq - (number - 1) * per_page
+    lo = max(gen.min_seq, hi - per_page + 1)
+    return found, rows_between(conn, gen.generation, lo, hi) if lo <= hi else []
 
 
 def append_newer(

@@ -80,14 +80,17 @@ class FullSync:
         ids = sorted(unique, reverse=True)
         with self._db.write() as conn:
             self._claim(conn)
-            # A range probe on (generation, id): empty and cheap for a well-behaved server.
-            present = set(
-                conn.execute(
-                    select(R.c.id).where(
-                        R.c.generation == self.generation, R.c.id.between(ids[-1], ids[0])
-                    )
-                ).scalars()
-            )
+            # A range probe on (generation, id): empty and cheap for a well-behaved server,
+            # and not needed at all for the first page.
+            present: set[int] = set()
+            if self.rows:
+                present.update(
+                    conn.execute(
+                        select(R.c.id).where(
+                            R.c.generation == self.generation, R.c.id.between(ids[-1], ids[0])
+                        )
+                    ).scalars()
+                )
             new = [i for i in ids if i not in present]
             top = -self.rows  # next free seq below the rows already stored
             insert_rows(conn, self.generation, ((top - k, unique[i]) for k, i in enumerate(new)))

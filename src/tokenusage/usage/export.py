@@ -4,6 +4,10 @@ A spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, TAB or CR as a fo
 service types and descriptions are upstream text we do not control, so such text cells get
 a leading `'` (OWASP "CSV injection"). Numeric cells stay numeric: a usage amount of -1.50
 is a number the admin sums, not a formula.
+
+Two roads to the same bytes: `csv_row`/`iter_csv` here for rows as objects (live history,
+the web download), and `export_lines.CsvLines` for the store's lean export records, which a
+million-row export needs to be fast.
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ CSV_HEADER = (
 )
 BOM = "\ufeff"
 BATCH_ROWS = 1_000
+HEADER_TEXT = BOM + ",".join(CSV_HEADER) + "\r\n"
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 CsvRow = tuple[str, str, str, str, int, int, str]
 
@@ -55,7 +60,7 @@ class TransactionRow(Protocol):
 
 def neutralise(text: str) -> str:
     """Text a spreadsheet will show as text, never evaluate."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def plain_decimal(amount: Decimal) -> str:

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     connect_timeout: float = Field(5.0, gt=0)
     timeout: float = Field(30.0, gt=0)
     retries: int = Field(2, ge=0, le=10)
+    # After a failed License API call, page views show the stored data with that error for
+    # this many seconds before asking again (explicit actions always ask).
+    failure_backoff: int = Field(30, ge=0)
 
     pricing_ttl: int = Field(300, ge=0)
     account_ttl: int = Field(60, ge=0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import cast
@@ -26,9 +26,17 @@ log = logging.getLogger(__name__)
 
 
 async def full_sync(
-    client: LicenseApiClient, store: Store, domain_hash: str, page_size: int
+    client: LicenseApiClient,
+    store: Store,
+    domain_hash: str,
+    page_size: int,
+    on_first_page: Callable[[History], None] | None = None,
 ) -> int:
-    """Replace the mirror with the whole upstream history; returns rows mirrored."""
+    """Replace the mirror with the whole upstream history; returns rows mirrored.
+
+    `on_first_page` sees the newest page as soon as it is parsed, before it is written: a
+    cold page view can show it while the rest of the history is still being mirrored.
+    """
     pages = cast(AsyncGenerator[History, None], client.history_pages(page_size=page_size))
     manager = store.full_sync(domain_hash)
     # The new generation is opened in a worker while the first request travels.
@@ -42,6 +50,8 @@ async def full_sync(
             if not opening.cancelled() and opening.exception() is None:
                 await to_thread.run_sync(lambda: manager.__exit__(*failure))
             raise
+        if page is not None and on_first_page is not None:
+            on_first_page(page)
         builder = await opening
     except BaseException:
         await pages.aclose()

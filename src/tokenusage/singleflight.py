@@ -23,9 +23,31 @@ class SingleFlight:
         if flight is None:
             flight = asyncio.ensure_future(fn())
             self._flights[key] = flight
-            flight.add_done_callback(lambda _f: self._flights.pop(key, None))
+            flight.add_done_callback(lambda f: self._landed(key, f))
         result: T = await asyncio.shield(flight)
         return result
+
+    def _landed(self, key: str, flight: asyncio.Future[Any]) -> None:
+        if self._flights.get(key) is flight:
+            del self._flights[key]
+        if not flight.cancelled():
+            flight.exception()  # retrieved: a flight whose waiters all left logs no warning
+
+    async def wait(self, *keys: str) -> None:
+        """Wait until the calls in flight for `keys` end, without sharing their outcome."""
+        flights = [self._flights[k] for k in keys if k in self._flights]
+        if flights:
+            await asyncio.wait(flights)
+
+    async def drain(self, *, cancel: bool) -> None:
+        """Wait for every call in flight to end (or cancel them first); their errors were
+        their waiters' to see."""
+        flights = list(self._flights.values())
+        if cancel:
+            for flight in flights:
+                flight.cancel()
+        if flights:
+            await asyncio.wait(flights)
 
     def running(self, key: str) -> bool:
         return key in self._flights

@@ -28,6 +28,9 @@ class CacheInfo:
     rows: int | None = None
     upstream_total: int | None = None
     limited: bool = False
+    # A sync is still copying the history into the local store (a cold view shows the newest
+    # page as fetched meanwhile).
+    syncing: bool = False
 
     def age_seconds(self, now: datetime) -> float | None:
         return (

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Request, expect
 
 from tests.browser.pages import OpenPage, Site, running_site
+from tests.support.dashboard import wait_synced
 from tokenusage.store import domain_hash
 from tokenusage.usage.fmt import format_money
 
@@ -39,6 +40,7 @@ def test_auto_refresh_syncs_without_clearing_caches(refreshing: Site, open_page:
     page.goto(refreshing.url + "/")
     assert page.locator("body").get_attribute("data-auto-refresh") == "2"
     expect(page.locator("#showing")).to_contain_text("of 50 transactions")
+    wait_synced(dash)
     store = dash.service.store
     assert store is not None
     key = domain_hash(srv.domain)

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.browser.pages import OpenPage, Site
+from tests.support.dashboard import wait_synced
 from tokenusage.store import domain_hash
 
 pytestmark = pytest.mark.browser
@@ -30,6 +31,7 @@ def test_clear_cache_without_a_valid_token_is_refused(seeded: Site, open_page: O
     w = open_page(state=seeded.state)
     page = w.page
     page.goto(seeded.url + "/")
+    wait_synced(seeded.dash)
     store = seeded.dash.service.store
     assert store is not None
     key = domain_hash(seeded.srv.domain)

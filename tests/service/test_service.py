@@ -16,7 +16,7 @@ import pytest
 
 from tests.fixtures import RunningLicenseServer, running_license_server
 from tests.service.conftest import CountingTransport, make_service
-from tokenusage.store import StoreError
+from tokenusage.store import Store, StoreError, domain_hash
 from tokenusage.usage.export import HEADER_TEXT, iter_csv
 
 pytestmark = pytest.mark.anyio
@@ -51,12 +51,46 @@ async def test_cold_view_matches_the_ledger(
     assert view.page_amount_total == sum(
         (Decimal(str(r["amount"])) for r in rows[300:600]), Decimal(0)
     )
-    assert view.transactions_cache.source == "cached" and view.transactions_cache.rows == 1200
+    # Page 2 (rows 301-600) lies inside the first upstream page of 500: shown from it, live.
+    assert view.transactions_cache.source == "live" and view.transactions_cache.rows == 1200
     assert view.pricing_cache.source == "live"
     assert view.estimates is not None and view.estimates.images is not None
-    # 1200 rows at 500 a page: exactly 3 history requests for the full sync
+    # aclose() waited for the sync behind the view: 1200 rows at 500 a page, 3 requests
     assert transport.calls["credits/history"] == 3
     assert transport.peak >= 4  # the four upstream fetches of a cold view ran at the same time
+    with Store(db_url) as store:
+        status = store.mirror_status(domain_hash(srv.domain))
+    assert status.present and status.rows == 1200 and status.complete
+
+
+async def test_cold_view_answers_from_the_first_page_before_the_mirror_is_written(
+    srv: RunningLicenseServer, db_url: str, tmp_path: Path
+) -> None:
+    gate = asyncio.Event()
+
+    async def hold_later_pages(request: httpx.Request, _n: int) -> httpx.Request:
+        if "before_id" in request.url.params:  # the second page of the full sync
+            await gate.wait()
+        return request
+
+    service = make_service(srv, db_url, tmp_path, CountingTransport(rewrite=hold_later_pages))
+    try:
+        view = await asyncio.wait_for(service.view(page=1), timeout=10)
+        assert view.errors == [] and view.transactions_cache.source == "live"
+        assert [t.id for t in view.transactions] == [r["id"] for r in ledger_rows(srv)[:300]]
+        assert service.store is not None
+        assert not service.store.mirror_status(service.domain_hash).present  # still syncing
+        # A page beyond the first upstream page waits for the sync to end.
+        deep = asyncio.ensure_future(service.view(page=4))
+        await asyncio.sleep(0.2)
+        assert not deep.done()
+        gate.set()
+        view4 = await asyncio.wait_for(deep, timeout=10)
+        assert [t.id for t in view4.transactions] == [r["id"] for r in ledger_rows(srv)[900:]]
+        assert view4.transactions_cache.source == "live"  # it synced in this very view
+    finally:
+        gate.set()
+        await service.aclose()
 
 
 async def test_warm_view_makes_no_upstream_call(
@@ -66,6 +100,7 @@ async def test_warm_view_makes_no_upstream_call(
     service = make_service(srv, db_url, tmp_path, transport)
     try:
         await service.view()
+        await service.wait_idle()  # the sync behind the cold view ends
         before = sum(transport.calls.values())
         view = await service.view(page="999")
     finally:
@@ -97,6 +132,7 @@ async def test_incremental_sync_fetches_only_new_rows(
     service = make_service(srv, db_url, tmp_path, transport)
     try:
         await service.view()
+        await service.wait_idle()
         for i in range(7):
             srv.ledger.charge(
                 srv.licence_id, service_type="Chat via openai (gpt-4o)", input_tokens=1000 + i
@@ -208,9 +244,12 @@ async def test_server_ignoring_before_id_gives_a_labelled_partial_mirror(
     transport = CountingTransport(rewrite=drop_before_id)
     service = make_service(srv, db_url, tmp_path, transport)
     try:
+        first = await service.view()  # the newest page, live, while the mirror is written
+        await service.wait_idle()
         view = await service.view()
     finally:
         await service.aclose()
+    assert first.transactions_cache.source == "live" and not first.errors
     cache = view.transactions_cache
     assert cache.limited and cache.rows == 500 and cache.upstream_total == 1200
     assert len({t.id for t in view.transactions}) == 300
@@ -335,3 +374,36 @@ async def test_full_sync_whose_store_fails_reports_it(
     finally:
         await service.aclose()
     assert any("disk full" in e for e in errors)
+
+
+async def test_an_outage_costs_one_slow_attempt_not_one_per_view(
+    srv: RunningLicenseServer, db_url: str, tmp_path: Path
+) -> None:
+    down = {"on": False}
+
+    async def refuse(request: httpx.Request, _n: int) -> httpx.Request:
+        if down["on"]:
+            raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+        return request
+
+    transport = CountingTransport(rewrite=refuse)
+    service = make_service(srv, db_url, tmp_path, transport, pricing_ttl=0, failure_backoff=60)
+    try:
+        await service.view()
+        await service.wait_idle()
+        down["on"] = True
+        transport.calls.clear()
+        first = await service.view()
+        asked = transport.calls["pricing/current"]
+        again = await service.view()
+        assert asked >= 1 and transport.calls["pricing/current"] == asked  # not asked again
+        for view in (first, again):
+            assert view.pricing is not None and view.pricing_cache.source == "cached"
+            assert any(e.startswith("Failed to connect to License API") for e in view.errors)
+        # An explicit action asks again at once, and a recovered API is used again.
+        down["on"] = False
+        assert await service.refresh_pricing() == []
+        assert transport.calls["pricing/current"] == asked + 1
+        assert (await service.view()).errors == []
+    finally:
+        await service.aclose()

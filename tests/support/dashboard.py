@@ -4,6 +4,7 @@ with one admin account; and the few steps a client needs to sign in."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from tests.fixtures import RunningLicenseServer
 from tests.support.liveserver import serve
 from tokenusage.config import Settings, load_settings
 from tokenusage.service import DashboardService
-from tokenusage.store import Store
+from tokenusage.store import Store, domain_hash
 from tokenusage.web.app import create_app
 from tokenusage.web.auth import hash_password
 
@@ -72,6 +73,19 @@ def running_dashboard(
     app = create_app(settings, transport=transport)
     with serve(app) as url:
         yield RunningDashboard(url, settings, app, admin or "", password)
+
+
+def wait_synced(dash: RunningDashboard, timeout: float = 30) -> None:
+    """Wait until the mirror behind a cold view is complete: a first page view answers from
+    the newest page of history while the rest is still being mirrored."""
+    deadline = time.monotonic() + timeout
+    with Store(dash.settings.store_url) as store:
+        while True:
+            status = store.mirror_status(domain_hash(dash.settings.license_domain))
+            if status.present and not status.syncing:
+                return
+            assert time.monotonic() < deadline, "the mirror did not finish syncing"
+            time.sleep(0.02)
 
 
 def csrf_from(html: str) -> str:

@@ -18,7 +18,7 @@ import pytest
 
 from tests.fixtures import RunningLicenseServer, running_license_server
 from tests.service.conftest import CountingTransport
-from tests.support.dashboard import RunningDashboard, running_dashboard
+from tests.support.dashboard import RunningDashboard, running_dashboard, wait_synced
 from tests.web.pagetools import Node, amounts, balance, flashes, page_csrf, parse, rows, showing
 from tests.web.support import ledger_amounts, ledger_rows, signed_in
 from tokenusage.licenseserver.ledger import DEFAULT_PRICES
@@ -52,6 +52,7 @@ class Setup:
     def view(self, query: str = "") -> Node:
         page = self.http.get("/" + query)
         assert page.status_code == 200, page.text
+        wait_synced(self.dash)  # a cold view answers before the whole mirror is written
         return parse(page.text)
 
     def mirror(self) -> MirrorStatus:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.fixtures import RunningLicenseServer
-from tests.support.dashboard import RunningDashboard
+from tests.support.dashboard import RunningDashboard, wait_synced
 from tests.web.pagetools import Node, card, definitions, parse
 
 SECTIONS = (
@@ -39,7 +39,8 @@ def test_configuration_and_store_status(
     seeded_server: RunningLicenseServer,
     path: str,
 ) -> None:
-    reader.get("/")  # the mirror exists
+    reader.get("/")
+    wait_synced(reader_dashboard)  # the mirror exists
     doc, _ = debug_page(reader, path)
     config = {k: v.text() for k, v in definitions(card(doc, "config-title")).items()}
     assert config["API Base URL"] == reader_dashboard.settings.api_url

@@ -187,12 +187,6 @@ def test_an_unexpected_failure_is_a_friendly_500(
     assert "/srv/secret/path" not in api.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DashboardService.refresh_pricing (service.py) deletes the stored prices before the "
-    "fetch, so Update Pricing while the API is down leaves the page without prices or "
-    "estimates instead of the stored ones with the error",
-)
 def test_update_pricing_while_the_api_is_down_keeps_the_stored_prices(
     seeded_server: RunningLicenseServer, tmp_path: Path
 ) -> None:

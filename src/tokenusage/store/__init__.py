@@ -15,6 +15,7 @@ from tokenusage.store.records import (
     domain_hash,
 )
 from tokenusage.store.sync import FullSync
+from tokenusage.store.viewread import StoredView
 
 __all__ = [
     "CacheStatus",
@@ -25,6 +26,7 @@ __all__ = [
     "PageAdded",
     "Store",
     "StoreError",
+    "StoredView",
     "SyncSuperseded",
     "domain_hash",
 ]

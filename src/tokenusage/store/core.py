@@ -16,8 +16,9 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from tokenusage.licenseapi.models import Pricing, Transaction
-from tokenusage.store import admins, cache, export, mirror, sync
+from tokenusage.store import admins, cache, export, mirror, sync, viewread
 from tokenusage.store.engine import Database
+from tokenusage.store.pagecache import PageCache
 from tokenusage.store.records import (
     Cached,
     CacheStatus,
@@ -27,6 +28,7 @@ from tokenusage.store.records import (
 )
 from tokenusage.store.schema import create_schema
 from tokenusage.store.sync import ABANDONED_AFTER, FullSync
+from tokenusage.store.viewread import StoredView
 from tokenusage.usage.export_lines import ExportRecord
 
 M = TypeVar("M", bound=BaseModel)
@@ -46,6 +48,7 @@ class Store:
     def __init__(self, url: str, *, clock: Callable[[], datetime] = _utcnow) -> None:
         self._db = Database(url)
         self._clock = clock
+        self._pages = PageCache()
 
     @classmethod
     def open(cls, url: str, *, clock: Callable[[], datetime] = _utcnow) -> Store:
@@ -169,7 +172,17 @@ class Store:
     ) -> tuple[MirrorStatus, list[MirrorRow]]:
         """The mirror's status and, from the same snapshot, page `page_for(status.rows)`."""
         with self._db.read() as conn:
-            return mirror.page_with_status(conn, domain_hash, per_page, page_for)
+            return mirror.page_with_status(conn, domain_hash, per_page, page_for, self._pages)
+
+    def read_view(
+        self, domain_hash: str, pricing_key: str, per_page: int, page_for: Callable[[int], int]
+    ) -> StoredView:
+        """What a page view shows, from one snapshot: pricing, account and statistics with
+        their fetch times, the mirror's status and page `page_for(status.rows)`."""
+        with self._db.read() as conn:
+            return viewread.read_view(
+                conn, domain_hash, pricing_key, per_page, page_for, self._pages
+            )
 
     def first(self, domain_hash: str, n: int) -> list[MirrorRow]:
         """The newest `n` rows (the debug page shows a few)."""

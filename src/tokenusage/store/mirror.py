@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Row, delete, select, update
 
 from tokenusage.licenseapi.models import Transaction
 from tokenusage.store.engine import Database
+from tokenusage.store.pagecache import PageCache
 from tokenusage.store.records import EMPTY_STATUS, MirrorRow, MirrorStatus
 from tokenusage.store.schema import mirror_generations as G
 from tokenusage.store.schema import mirror_rows as R
@@ -186,9 +187,14 @@ def status(conn: Connection, domain_hash: str) -> MirrorStatus:
 
 
 def page_with_status(
-    conn: Connection, domain_hash: str, per_page: int, page_for: Callable[[int], int]
+    conn: Connection,
+    domain_hash: str,
+    per_page: int,
+    page_for: Callable[[int], int],
+    pages: PageCache | None = None,
 ) -> tuple[MirrorStatus, list[MirrorRow]]:
-    """The status, and the rows of page `page_for(rows)` (1-based) of the same generation."""
+    """The status, and the rows of page `page_for(rows)` (1-based) of the same generation;
+    from `pages` when it holds them (see `pagecache`)."""
     found, gen = _status(conn.execute(select(G).where(G.c.domain_hash == domain_hash)).all())
     if gen is None:
         return found, []
@@ -197,7 +203,12 @@ def page_with_status(
         raise ValueError(f"page and per_page start at 1 (got {number}, {per_page})")
     hi = gen.max_seq - (number - 1) * per_page
     lo = max(gen.min_seq, hi - per_page + 1)
-    return found, rows_between(conn, gen.generation, lo, hi) if lo <= hi else []
+    if lo > hi:
+        return found, []
+    if pages is None:
+        return found, rows_between(conn, gen.generation, lo, hi)
+    key = (gen.generation, gen.started_at, lo, hi)
+    return found, pages.get(key, lambda: rows_between(conn, gen.generation, lo, hi))
 
 
 def append_newer(

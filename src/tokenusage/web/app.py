@@ -74,7 +74,7 @@ def create_app(
         try:
             yield
         finally:
-            await web.service.aclose()
+            await web.service.aclose(wait=False)
             web.service_or_none = None
 
     middleware = [

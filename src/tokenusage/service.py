@@ -272,7 +272,7 @@ class DashboardService:
                     lambda h: live_page(h, page, per_page, self.clock()) is not None,
                 )
 
-        _, (pricing, pcache), (info, acache), (stats, _) = await asyncio.gather(
+        _, (pricing, pcache), (info, acache), (stats, scache) = await asyncio.gather(
             history(),
             self._pricing(
                 errors, stored.pricing if stored else None, seen=landed.get("pricing", 0)
@@ -303,7 +303,7 @@ class DashboardService:
             parts = mirror_page(stored.mirror, stored.rows, page, per_page, "cached")
         assert parts is not None
         return assemble(
-            self.settings, self.clock(), info, stats, pricing, parts, pcache, acache, errors
+            self.settings, self.clock(), info, stats, pricing, parts, pcache, acache, scache, errors
         )
 
     async def refresh_all(self) -> list[str]:

@@ -51,6 +51,7 @@ def assemble(
     page: tuple[list[MirrorRow], PageWindow, CacheInfo],
     pcache: CacheInfo,
     acache: CacheInfo,
+    scache: CacheInfo,
     errors: list[str],
 ) -> DashboardView:
     estimates = None
@@ -78,6 +79,7 @@ def assemble(
         transactions_cache=tcache,
         account_cache=acache,
         errors=list(dict.fromkeys(errors)),
+        stats_cache=scache,
     )
 
 

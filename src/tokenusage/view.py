@@ -53,6 +53,7 @@ class DashboardView:
     transactions_cache: CacheInfo
     account_cache: CacheInfo
     errors: list[str] = field(default_factory=list)
+    stats_cache: CacheInfo = CacheInfo("none", None)
 
     @property
     def stale(self) -> bool:
@@ -68,7 +69,12 @@ class DashboardView:
         """The oldest fetch time among what is shown: the honest 'data as of'."""
         times = [
             c.fetched_at
-            for c in (self.account_cache, self.pricing_cache, self.transactions_cache)
+            for c in (
+                self.account_cache,
+                self.stats_cache,
+                self.pricing_cache,
+                self.transactions_cache,
+            )
             if c.fetched_at is not None
         ]
         return min(times) if times else None

@@ -186,3 +186,29 @@ async def test_success_true_with_the_payload_inline() -> None:
     async with mock_client(replying({"success": True, **USER_STATS})) as client:
         stats = await client.user_stats()
     assert stats.balance == Decimal("12.50")
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("abc", "not a number"),
+        ("1.5", "not a whole number"),
+        ("Infinity", "not a whole number"),
+        (True, "a boolean is not a number"),
+        ([1], "tokens_used"),
+    ],
+)
+async def test_a_count_that_is_not_a_whole_number_is_named(value: object, why: str) -> None:
+    async with mock_client(replying({**USER_STATS, "tokens_used": value})) as client:
+        with pytest.raises(InvalidResponse) as caught:
+            await client.user_stats()
+    message = str(caught.value)
+    assert message.startswith("Invalid API response format: field 'tokens_used' malformed")
+    assert why in message and "(and" not in message  # one error, not one per union branch
+
+
+async def test_numbers_as_strings_and_integral_decimals_are_accepted() -> None:
+    lenient = {**USER_STATS, "balance": "2.50", "tokens_used": " 12 ", "api_calls": 7.0}
+    async with mock_client(replying(lenient)) as client:
+        stats = await client.user_stats()
+    assert (stats.balance, stats.tokens_used, stats.api_calls) == (Decimal("2.50"), 12, 7)

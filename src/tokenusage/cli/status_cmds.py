@@ -61,6 +61,7 @@ def view_json(view: DashboardView) -> dict[str, Any]:
         "cache": {
             "pricing": _cache_json(view.pricing_cache, view.now),
             "account": _cache_json(view.account_cache, view.now),
+            "stats": _cache_json(view.stats_cache, view.now),
             "transactions": _cache_json(view.transactions_cache, view.now),
         },
         "stale": view.stale,
@@ -136,6 +137,7 @@ def print_view(view: DashboardView, console: Console, locale: str, tz: Any) -> N
     for label, cache in (
         ("Pricing", view.pricing_cache),
         ("Account", view.account_cache),
+        ("Statistics", view.stats_cache),
         ("Transactions", view.transactions_cache),
     ):
         console.print(_cache_line(label, cache, view.now, locale), highlight=False)

@@ -93,7 +93,18 @@ def validate(model: type[M], payload: dict[str, Any], *, status: int, key: str, 
 
 
 def describe(exc: ValidationError) -> str:
-    errors = exc.errors(include_url=False)
+    """ "field 'transactions.1.amount' malformed: …", one line however many branches failed.
+
+    A number field is a union of a strict and a lenient branch (see `models`): both report
+    the same bad value, and the lenient branch's message is the one that says why.
+    """
+    errors: list[Any] = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(part for part in error["loc"] if not _is_branch(part))
+        if errors and errors[-1]["loc"] == loc:
+            errors[-1] = {**error, "loc": loc}
+        else:
+            errors.append({**error, "loc": loc})
     first = errors[0]
     field = ".".join(str(part) for part in first["loc"]) or "payload"
     if first["type"] == "missing":
@@ -106,6 +117,11 @@ def describe(exc: ValidationError) -> str:
     if len(errors) > 1:
         text += f" (and {len(errors) - 1} more)"
     return text
+
+
+def _is_branch(part: str | int) -> bool:
+    """pydantic's name for a union branch in an error's location (no wire field looks so)."""
+    return isinstance(part, str) and (part in ("int", "decimal") or part.startswith("function-"))
 
 
 def _json_type(value: Any) -> str:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 ENDPOINTS = ("pricing/current", "user/info", "user/stats", "credits/history")
 MAX_HISTORY_LIMIT = 10_000
@@ -31,8 +31,11 @@ def _int_like(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("a boolean is not a number")
     if isinstance(value, str | Decimal):
-        number = Decimal(str(value).strip())
-        if number != number.to_integral_value():
+        try:
+            number = Decimal(str(value).strip())
+        except ArithmeticError:  # decimal.InvalidOperation: not a number at all
+            raise ValueError(f"not a number: {value!r}") from None
+        if not number.is_finite() or number != number.to_integral_value():
             raise ValueError(f"not a whole number: {value!r}")
         return int(number)
     return value
@@ -46,8 +49,14 @@ def _as_utc(value: datetime) -> datetime:
 # about half the time of Python-level before-validators. They accept ISO 8601 with or without
 # offset, MySQL's "YYYY-MM-DD HH:MM:SS", bare dates, numeric strings, and refuse NaN/Infinity.
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
-Money = Annotated[Decimal, BeforeValidator(_no_bool), Field(allow_inf_nan=False)]
-Count = Annotated[int, BeforeValidator(_int_like)]
+# What servers send nearly always (a JSON integer; a Decimal from the decoder) is checked in
+# Rust by the strict first branch; only the rest (numeric strings, 12.0) reaches Python. That
+# halves the cost of validating a history page. `decode.describe` hides the branch names.
+Money = (
+    Annotated[Decimal, Strict(), Field(allow_inf_nan=False)]
+    | Annotated[Decimal, BeforeValidator(_no_bool), Field(allow_inf_nan=False)]
+)
+Count = Annotated[int, Strict()] | Annotated[int, BeforeValidator(_int_like)]
 
 
 class _Wire(BaseModel):

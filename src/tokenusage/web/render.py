@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections import OrderedDict
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 ROW_CACHE_SIZE = 20_000
+FRAGMENT_CACHE_SIZE = 256
 DESCRIPTION_SHOWN = 50
 
 
@@ -65,6 +68,7 @@ class Renderer:
         self.env.globals["icon"] = self.icon
         self._row_template = self.env.get_template("_partials/transaction_row.html")
         self._row_html = functools.lru_cache(maxsize=ROW_CACHE_SIZE)(self._render_row)
+        self._fragments: OrderedDict[Hashable, Markup] = OrderedDict()
 
     def static_url(self, name: str) -> str:
         """A versioned URL: the file's content hash lets browsers cache it for good."""
@@ -121,6 +125,32 @@ class Renderer:
         values.update(context or {})
         html = self.env.get_template(template).render(values)
         return HTMLResponse(html, status_code=status, headers=headers)
+
+    def fragment(
+        self, template: str, key: Hashable, locale: str, currency: str, **context: Any
+    ) -> Markup:
+        """A part of a page that depends only on `context`, rendered once per `key`.
+
+        The caller's `key` must identify everything the fragment shows (the data and its
+        fetch times); the language and currency are added here. Nothing per request or per
+        session (CSRF tokens, flashes, ages that grow with the clock) may go in a fragment.
+        """
+        cache_key = (template, locale, currency, key)
+        html = self._fragments.get(cache_key)
+        if html is not None:
+            self._fragments.move_to_end(cache_key)
+            return html
+        values = {
+            "translations": translations(locale),
+            "fmt": self.formatter(locale, currency),
+            "settings": self.settings,
+            **context,
+        }
+        html = Markup(self.env.get_template(template).render(values))  # noqa: S704 (autoescaped)
+        self._fragments[cache_key] = html
+        while len(self._fragments) > FRAGMENT_CACHE_SIZE:
+            self._fragments.popitem(last=False)
+        return html
 
     def rows_html(self, rows: list[MirrorRow], locale: str, currency: str) -> Markup:
         # Each row is the output of an autoescaping template, so already safe HTML.

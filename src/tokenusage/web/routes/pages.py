@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from tokenusage.licenseapi.exchange import Exchange
+from tokenusage.view import DashboardView
 from tokenusage.web.i18n import N_
-from tokenusage.web.render import locale_of
+from tokenusage.web.render import Renderer, locale_of
 from tokenusage.web.state import web_state
 
 # The debug page's sections: the calls the manual lists, in its order.
@@ -37,12 +39,42 @@ async def overview(request: Request) -> Response:
         "view": view,
         "nav": "overview",
         "fmt": web.renderer.formatter(locale, currency),
-        "rows_html": web.renderer.rows_html(view.transactions, locale, currency),
+        "cards_html": _cards(web.renderer, view, locale, currency),
+        "table_html": _table(web.renderer, view, locale, currency),
         "data_age": (view.now - as_of).total_seconds() if as_of else 0.0,
         "auto_refresh": web.settings.auto_refresh_seconds,
         "page_number": view.window.page,
     }
     return web.renderer.render(request, "overview.html", context)
+
+
+def _cards(renderer: Renderer, view: DashboardView, locale: str, currency: str) -> Markup:
+    """The four cards: they show the models and their fetch times, nothing else."""
+    key = (
+        view.account,
+        view.stats,
+        view.pricing,
+        view.estimates,
+        view.low_balance,
+        view.pricing_cache.source,
+        view.pricing_cache.fetched_at,
+        view.stats_cache.fetched_at or view.now,
+    )
+    return renderer.fragment("_partials/cards.html", key, locale, currency, view=view)
+
+
+def _table(renderer: Renderer, view: DashboardView, locale: str, currency: str) -> Markup:
+    """The table and pager. Ledger entries never change, so the ids of the first and last
+    row, the row count and the page window identify what it shows."""
+    rows = view.transactions
+    key = (rows[0].id, rows[-1].id, len(rows), view.window) if rows else (None, view.window)
+
+    def rows_html() -> Markup:
+        return renderer.rows_html(rows, locale, currency)
+
+    return renderer.fragment(
+        "_partials/table.html", key, locale, currency, view=view, rows_html=rows_html
+    )
 
 
 def pretty_body(exchange: Exchange | None) -> str:

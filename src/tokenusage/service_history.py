@@ -58,6 +58,7 @@ class HistorySync:
         full: bool,
         force: bool = False,
         revalidate: bool = False,
+        first_page_size: int | None = None,
     ) -> tuple[asyncio.Future[None], asyncio.Future[History] | None]:
         """Start the sync, or join the one in flight: (its end, its first page when full)."""
         service = self.service
@@ -84,7 +85,14 @@ class HistorySync:
             page_size = service.settings.history_page_size
             try:
                 if full:
-                    await full_sync(service.client, store, service.domain_hash, page_size, publish)
+                    await full_sync(
+                        service.client,
+                        store,
+                        service.domain_hash,
+                        page_size,
+                        publish,
+                        first_page_size,
+                    )
                 else:
                     await incremental_sync(
                         service.client, store, service.domain_hash, page_size, status.newest_id
@@ -110,7 +118,14 @@ class HistorySync:
         """Sync a stale or empty mirror for a page view: (synced, first page). The first page
         comes back while a full sync still runs, if it `covers` the page asked for; else this
         waits for the sync to end."""
-        task, first = self._start(status, seen, full=not status.present)
+        # The first request asks only for what a page of the table shows, so the page can be
+        # answered as soon as that arrives; the rest comes in full-size pages behind it.
+        task, first = self._start(
+            status,
+            seen,
+            full=not status.present,
+            first_page_size=self.service.settings.page_size,
+        )
         if first is not None:
             waiting: list[asyncio.Future[Any]] = [task, first]
             await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)

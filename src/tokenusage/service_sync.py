@@ -31,13 +31,18 @@ async def full_sync(
     domain_hash: str,
     page_size: int,
     on_first_page: Callable[[History], None] | None = None,
+    first_page_size: int | None = None,
 ) -> int:
     """Replace the mirror with the whole upstream history; returns rows mirrored.
 
     `on_first_page` sees the newest page as soon as it is parsed, before it is written: a
-    cold page view can show it while the rest of the history is still being mirrored.
+    cold page view can show it while the rest of the history is still being mirrored; with
+    `first_page_size` that first page is only as large as the view needs.
     """
-    pages = cast(AsyncGenerator[History, None], client.history_pages(page_size=page_size))
+    pages = cast(
+        AsyncGenerator[History, None],
+        client.history_pages(page_size=page_size, first_page_size=first_page_size),
+    )
     manager = store.full_sync(domain_hash)
     # The new generation is opened in a worker while the first request travels.
     opening = asyncio.ensure_future(to_thread.run_sync(manager.__enter__))

@@ -160,22 +160,29 @@ class LicenseApiClient:
         return await self._call("credits/history", History, extra)
 
     async def history_pages(
-        self, *, page_size: int = MAX_HISTORY_LIMIT, after_id: int | None = None
+        self,
+        *,
+        page_size: int = MAX_HISTORY_LIMIT,
+        after_id: int | None = None,
+        first_page_size: int | None = None,
     ) -> AsyncIterator[History]:
         """Every page of the ledger: all of it newest page first (paging by `before_id`), or,
         given `after_id`, only newer entries, oldest page first (paging by `after_id`).
 
-        Stops at a short page, and also at a page that does not move the cursor: a server that
-        ignores the cursor would otherwise be asked for the same page forever. Callers compare
-        what they got with `History.total` to tell that case apart.
+        `first_page_size` makes the first request smaller (a page view needs only its rows
+        quickly; the rest follows in full-size pages). Stops at a short page, and also at a
+        page that does not move the cursor: a server that ignores the cursor would otherwise
+        be asked for the same page forever. Callers compare what they got with
+        `History.total` to tell that case apart.
         """
         forward = after_id is not None
         cursor = after_id
+        limit = min(first_page_size or page_size, page_size)
         while True:
             if forward:
-                page = await self.history(limit=page_size, after_id=cursor)
+                page = await self.history(limit=limit, after_id=cursor)
             else:
-                page = await self.history(limit=page_size, before_id=cursor)
+                page = await self.history(limit=limit, before_id=cursor)
             ids = [entry.id for entry in page.transactions]
             if not ids:
                 return
@@ -183,9 +190,10 @@ class LicenseApiClient:
             if cursor is not None and (step <= cursor if forward else step >= cursor):
                 return
             yield page
-            if len(ids) < page_size:
+            if len(ids) < limit:
                 return
             cursor = step
+            limit = page_size
 
     async def _call(self, endpoint: str, model: type[M], extra: dict[str, str] | None = None) -> M:
         params = {**self._params, **(extra or {})}

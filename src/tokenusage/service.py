@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -29,7 +30,7 @@ from tokenusage.service_export import CsvChunk
 from tokenusage.service_history import HistorySync
 from tokenusage.service_sync import LiveHistory
 from tokenusage.service_upstream import Upstream
-from tokenusage.service_view import assemble, empty_view, live_page, mirror_page
+from tokenusage.service_view import ViewMemo, assemble, empty_view, live_page, mirror_page
 from tokenusage.store import Cached, MirrorRow, Store, StoreError, domain_hash
 from tokenusage.usage.pagination import PageWindow, paginate
 from tokenusage.view import CacheInfo, DashboardView, DebugInfo
@@ -71,6 +72,7 @@ class DashboardService:
         self.upstream = Upstream(settings.failure_backoff)
         self.live = LiveHistory()
         self.history = HistorySync(self)
+        self._memo = ViewMemo()
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> DashboardService:
@@ -244,9 +246,12 @@ class DashboardService:
         errors = self._errors()
         if not self.settings.licence_configured:
             return empty_view(self.settings, self.clock(), [NOT_CONFIGURED])
+        store = self.store
+        if store is not None and (again := self._memo.get(page, store.writes)) is not None:
+            return replace(again, now=self.clock())
         per_page = self.settings.page_size
         landed = dict(self.upstream.landed)
-        store = self.store
+        writes = store.writes if store is not None else 0
         stored = None
         if store is not None:
             stored = await self._stored(
@@ -295,6 +300,22 @@ class DashboardService:
             parts = await self._live_page(page, errors)
         elif not stale:
             parts = mirror_page(stored.mirror, stored.rows, page, per_page, "cached")
+            fresh = (pcache.source, acache.source, scache.source) == ("cached",) * 3
+            if fresh and not errors:  # nothing was fetched: the same read would give the same
+                view = assemble(
+                    self.settings,
+                    self.clock(),
+                    info,
+                    stats,
+                    pricing,
+                    parts,
+                    pcache,
+                    acache,
+                    scache,
+                    errors,
+                )
+                self._memo.put(page, writes, view)
+                return view
         elif first is not None:
             parts = live_page(first, page, per_page, self.clock())
         else:

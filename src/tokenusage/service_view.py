@@ -3,6 +3,9 @@ page of transactions (from the mirror or from a page of history fetched live).""
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from datetime import datetime
 
 from tokenusage.config import Settings
@@ -14,6 +17,38 @@ from tokenusage.usage.pagination import PageWindow, paginate
 from tokenusage.view import CacheInfo, DashboardView
 
 NONE = CacheInfo("none", None)
+MEMO_SECONDS = 1.0
+MEMO_PAGES = 64
+
+
+class ViewMemo:
+    """The last warm views, for at most `MEMO_SECONDS` and while the store saw no write.
+
+    Under load many requests ask for the same page within a second; they share one read of
+    the store. A write by this process (a sync, a fetch stored) ends every memo at once;
+    another replica's writes are seen within a second.
+    """
+
+    def __init__(self, seconds: float = MEMO_SECONDS, clock: Callable[[], float] = time.monotonic):
+        self.seconds = seconds
+        self.clock = clock
+        self._views: OrderedDict[Hashable, tuple[float, int, DashboardView]] = OrderedDict()
+
+    def get(self, page: object, writes: int) -> DashboardView | None:
+        entry = self._views.get(_key(page))
+        if entry is None or entry[1] != writes or self.clock() - entry[0] > self.seconds:
+            return None
+        return entry[2]
+
+    def put(self, page: object, writes: int, view: DashboardView) -> None:
+        self._views[_key(page)] = (self.clock(), writes, view)
+        self._views.move_to_end(_key(page))
+        while len(self._views) > MEMO_PAGES:
+            self._views.popitem(last=False)
+
+
+def _key(page: object) -> Hashable:
+    return page if isinstance(page, int | str) else repr(page)
 
 
 def mirror_page(

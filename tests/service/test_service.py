@@ -409,3 +409,35 @@ async def test_an_outage_costs_one_slow_attempt_not_one_per_view(
         assert (await service.view()).errors == []
     finally:
         await service.aclose()
+
+
+async def test_warm_views_within_a_second_share_one_read_until_a_write(
+    srv: RunningLicenseServer, db_url: str, tmp_path: Path
+) -> None:
+    service = make_service(srv, db_url, tmp_path)
+    try:
+        await service.view()
+        await service.wait_idle()
+        store = service.store
+        assert store is not None
+        reads = 0
+        real_read = store.read_view
+
+        def counting_read(*args: Any, **kwargs: Any) -> Any:
+            nonlocal reads
+            reads += 1
+            return real_read(*args, **kwargs)
+
+        store.read_view = counting_read  # type: ignore[method-assign]
+        first = await service.view(2)
+        again = await service.view(2)
+        assert reads == 1 and again.transactions == first.transactions
+        assert again.now >= first.now  # the clock moves even when the data is shared
+        await service.refresh_pricing()  # a write: the memo is over
+        await service.view(2)
+        assert reads == 2
+        service._memo.clock = lambda: float("inf")  # a second later
+        await service.view(2)
+        assert reads == 3
+    finally:
+        await service.aclose()

@@ -79,6 +79,12 @@ class Store:
     ) -> None:
         self.close()
 
+    @property
+    def writes(self) -> int:
+        """How many write transactions this process has made: a memo of what was read is
+        still current while this has not moved (other processes' writes are not counted)."""
+        return self._db.writes
+
     def location(self) -> str:
         """The SQLite file path, or the PostgreSQL URL with the password masked."""
         return self._db.location

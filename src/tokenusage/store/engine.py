@@ -99,6 +99,8 @@ class Database:
             raise StoreError(f"local store unavailable: invalid database URL ({exc})") from exc
         self.location = describe_location(self.url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        # Write transactions of this process so far (see `Store.writes`).
+        self.writes = 0
         self._errors: tuple[type[BaseException], ...] = (SQLAlchemyError, sqlite3.Error, OSError)
         self._writer: AbstractContextManager[object] = (
             threading.RLock() if self.is_sqlite else nullcontext()
@@ -135,11 +137,14 @@ class Database:
         as soon as the previous one commits (a page view's writes would otherwise add tens
         of milliseconds to a cold page). Other processes still meet the busy timeout.
         """
-        with self._writer, self.translate(), self.engine.connect() as conn:
-            if self.is_sqlite:
-                conn.execution_options(**{_WRITE: True})
-            with conn.begin():
-                yield conn
+        try:
+            with self._writer, self.translate(), self.engine.connect() as conn:
+                if self.is_sqlite:
+                    conn.execution_options(**{_WRITE: True})
+                with conn.begin():
+                    yield conn
+        finally:
+            self.writes += 1  # committed or not, what readers memoised may be out of date
 
     def dispose(self) -> None:
         self.engine.dispose()

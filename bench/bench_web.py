@@ -3,7 +3,8 @@
 
 Targets: page requests per second >= 50% of the static file's, measured side by side in one run
 with wrk (Debian package `wrk`); the page's HTML <= 300 KB and gzip-compressed for clients
-that accept it. Runs alternate page / static three times each and quote medians.
+that accept it. Runs alternate page / static three times each and quote medians; once as
+served, and once with the view memo off (every page view then reads the store).
 """
 
 from __future__ import annotations
@@ -144,42 +145,45 @@ def main() -> None:
             asyncio.run(full_sync())
             with Store.open(settings.store_url) as store:
                 store.upsert_admin("bench", hash_password(PASSWORD))
-            with dashboard_process(env) as url:
-                cookie = sign_in(url)
-                page_url = f"{url}/?page=1700"
-                with httpx.Client(headers={"cookie": cookie}, timeout=30) as client:
-                    plain = client.get(page_url, headers={"accept-encoding": "identity"})
-                    with client.stream(
-                        "GET", page_url, headers={"accept-encoding": "gzip"}
-                    ) as zipped:
-                        wire = sum(len(chunk) for chunk in zipped.iter_raw())
-                        compressed = zipped.headers.get("content-encoding") == "gzip"
-                assert plain.status_code == 200 and "Showing" in plain.text
-                assert plain.text.count("<tr>") >= 300
-                html = plain.content
-                static_file = STATIC / STATIC_NAME
-                static_file.write_bytes(html)
-                try:
-                    static_url = f"{url}/static/{STATIC_NAME}"
-                    pages, statics = [], []
-                    for _ in range(RUNS):
-                        pages.append(wrk_rps(page_url, cookie))
-                        statics.append(wrk_rps(static_url, cookie))
-                finally:
-                    with suppress(FileNotFoundError):
-                        static_file.unlink()
-        page_rps, static_rps = statistics.median(pages), statistics.median(statics)
-        print(
-            f"page HTML {len(html) / 1024:.0f} KB (target <= 300 KB); gzip for clients that "
-            f"accept it: {'yes' if compressed else 'NO'}, about {wire / 1024:.0f} KB on the wire"
-        )
-        print(
-            f"warm overview page (300 rows of a {ROWS:,}-row mirror): {page_rps:.0f} req/s; "
-            f"static file of the same size: {static_rps:.0f} req/s; ratio "
-            f"{page_rps / static_rps:.0%} (target >= 50%); medians of {RUNS} wrk runs of "
-            f"{SECONDS} s, {CONNECTIONS} connections; all runs: page "
-            f"{sorted(round(p) for p in pages)}, static {sorted(round(s) for s in statics)}"
-        )
+            for memo in ("1", "0"):
+                with dashboard_process({**env, "TOKENUSAGE_VIEW_MEMO_SECONDS": memo}) as url:
+                    measure(url, "as served" if memo != "0" else "view memo off")
+
+
+def measure(url: str, label: str) -> None:
+    cookie = sign_in(url)
+    page_url = f"{url}/?page=1700"
+    with httpx.Client(headers={"cookie": cookie}, timeout=30) as client:
+        plain = client.get(page_url, headers={"accept-encoding": "identity"})
+        with client.stream("GET", page_url, headers={"accept-encoding": "gzip"}) as zipped:
+            wire = sum(len(chunk) for chunk in zipped.iter_raw())
+            compressed = zipped.headers.get("content-encoding") == "gzip"
+    assert plain.status_code == 200 and "Showing" in plain.text
+    assert plain.text.count("<tr>") >= 300
+    html = plain.content
+    static_file = STATIC / STATIC_NAME
+    static_file.write_bytes(html)
+    try:
+        static_url = f"{url}/static/{STATIC_NAME}"
+        pages, statics = [], []
+        for _ in range(RUNS):
+            pages.append(wrk_rps(page_url, cookie))
+            statics.append(wrk_rps(static_url, cookie))
+    finally:
+        with suppress(FileNotFoundError):
+            static_file.unlink()
+    page_rps, static_rps = statistics.median(pages), statistics.median(statics)
+    print(
+        f"[{label}] page HTML {len(html) / 1024:.0f} KB (target <= 300 KB); gzip for clients "
+        f"that accept it: {'yes' if compressed else 'NO'}, {wire / 1024:.0f} KB on the wire"
+    )
+    print(
+        f"[{label}] warm overview page (300 rows of a {ROWS:,}-row mirror): {page_rps:.0f} "
+        f"req/s; static file of the same size: {static_rps:.0f} req/s; ratio "
+        f"{page_rps / static_rps:.0%} (target >= 50%); medians of {RUNS} wrk runs of "
+        f"{SECONDS} s, {CONNECTIONS} connections; all runs: page "
+        f"{sorted(round(p) for p in pages)}, static {sorted(round(s) for s in statics)}"
+    )
 
 
 if __name__ == "__main__":

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # After a failed License API call, page views show the stored data with that error for
     # this many seconds before asking again (explicit actions always ask).
     failure_backoff: int = Field(30, ge=0)
+    # Views of the same page within this many seconds share one read of the store, until
+    # this process writes to it; 0 turns it off.
+    view_memo_seconds: float = Field(1.0, ge=0)
 
     pricing_ttl: int = Field(300, ge=0)
     account_ttl: int = Field(60, ge=0)

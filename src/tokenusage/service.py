@@ -24,14 +24,16 @@ from anyio import to_thread
 from tokenusage import service_export
 from tokenusage.config import Settings
 from tokenusage.licenseapi.client import LicenseApiClient
-from tokenusage.licenseapi.errors import LicenseApiError, mask_key
-from tokenusage.licenseapi.models import History, Pricing, UserInfo, UserStats
+from tokenusage.licenseapi.errors import LicenseApiError
+from tokenusage.licenseapi.models import History
+from tokenusage.service_debug import debug_info
 from tokenusage.service_export import CsvChunk
 from tokenusage.service_history import HistorySync
+from tokenusage.service_pieces import Pieces
 from tokenusage.service_sync import LiveHistory
 from tokenusage.service_upstream import Upstream
 from tokenusage.service_view import ViewMemo, assemble, empty_view, live_page, mirror_page
-from tokenusage.store import Cached, MirrorRow, Store, StoreError, domain_hash
+from tokenusage.store import MirrorRow, Store, StoreError, domain_hash
 from tokenusage.usage.pagination import PageWindow, paginate
 from tokenusage.view import CacheInfo, DashboardView, DebugInfo
 
@@ -72,7 +74,8 @@ class DashboardService:
         self.upstream = Upstream(settings.failure_backoff)
         self.live = LiveHistory()
         self.history = HistorySync(self)
-        self._memo = ViewMemo()
+        self.pieces = Pieces(self)
+        self.memo = ViewMemo(settings.view_memo_seconds)
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> DashboardService:
@@ -102,7 +105,7 @@ class DashboardService:
 
     # -- store access that never takes the page down --------------------------------------
 
-    async def _stored(self, fn: Callable[[], T], errors: list[str]) -> T | None:
+    async def store_call(self, fn: Callable[[], T], errors: list[str]) -> T | None:
         if self.store is None:
             return None
         try:
@@ -113,97 +116,6 @@ class DashboardService:
 
     def _errors(self) -> list[str]:
         return [f"Local store unavailable: {self.store_error}"] if self.store_error else []
-
-    # -- account, statistics and pricing ---------------------------------------------------
-
-    async def _piece(
-        self,
-        key: str,
-        ttl: int,
-        cached: Cached[T] | None,
-        get: Callable[[], Cached[T] | None],
-        fetch: Callable[[], Any],
-        put: Callable[[T, datetime], object],
-        errors: list[str],
-        *,
-        force: bool = False,
-        seen: int | None = None,
-    ) -> tuple[T | None, CacheInfo]:
-        """The stored copy while fresh; else a fetch (shared, stored), and the stored copy
-        labelled with the error when the fetch fails."""
-        if cached is not None and not force and cached.is_fresh(ttl, self.clock()):
-            return cached.value, CacheInfo("cached", cached.fetched_at)
-        landed = self.upstream.landed[key] if seen is None else seen
-
-        async def fetch_and_store() -> tuple[T, datetime]:
-            if not force and self.upstream.landed[key] != landed:  # it may be stored already
-                again = await self._stored(get, [])
-                if again is not None and again.is_fresh(ttl, self.clock()):
-                    return again.value, again.fetched_at
-            value: T = await fetch()
-            at = self.clock()
-            try:
-                await self._stored(lambda: put(value, at), [])
-            finally:
-                self.upstream.landed[key] += 1
-            return value, at
-
-        try:
-            value, at = await self.upstream.run(key, fetch_and_store, force=force)
-        except LicenseApiError as exc:
-            errors.append(str(exc))
-            if cached is not None:
-                return cached.value, CacheInfo("cached", cached.fetched_at)
-            return None, CacheInfo("none", None)
-        return value, CacheInfo("live", at)
-
-    async def _pricing(
-        self,
-        errors: list[str],
-        cached: Cached[Pricing] | None = None,
-        *,
-        force: bool = False,
-        seen: int | None = None,
-    ) -> tuple[Pricing | None, CacheInfo]:
-        store = self.store
-        return await self._piece(
-            "pricing",
-            self.settings.pricing_ttl,
-            cached,
-            lambda: store.get_pricing(self.pricing_key) if store else None,
-            self.client.pricing,
-            lambda v, at: store.put_pricing(self.pricing_key, v, at) if store else None,
-            errors,
-            force=force,
-            seen=seen,
-        )
-
-    async def _snapshot(
-        self,
-        kind: str,
-        errors: list[str],
-        cached: Cached[Any] | None = None,
-        *,
-        force: bool = False,
-        seen: int | None = None,
-    ) -> tuple[Any, CacheInfo]:
-        store = self.store
-        model, fetch = (
-            (UserInfo, self.client.user_info)
-            if kind == "user/info"
-            else (UserStats, self.client.user_stats)
-        )
-        return await self._piece(
-            kind,
-            self.settings.account_ttl,
-            cached,
-            lambda: store.get_snapshot(self.domain_hash, kind, model) if store else None,
-            fetch,
-            lambda v, at: store.put_snapshot(self.domain_hash, kind, v, at) if store else None,
-            errors,
-            force=force,
-            seen=seen,
-        )
 
     # -- the page of transactions ----------------------------------------------------------
 
@@ -229,7 +141,7 @@ class DashboardService:
         per_page = self.settings.page_size
         if store is None:
             return None
-        found = await self._stored(
+        found = await self.store_call(
             lambda: store.page_with_status(
                 self.domain_hash, per_page, lambda rows: paginate(rows, page, per_page).page
             ),
@@ -247,14 +159,14 @@ class DashboardService:
         if not self.settings.licence_configured:
             return empty_view(self.settings, self.clock(), [NOT_CONFIGURED])
         store = self.store
-        if store is not None and (again := self._memo.get(page, store.writes)) is not None:
+        if store is not None and (again := self.memo.get(page, store.writes)) is not None:
             return replace(again, now=self.clock())
         per_page = self.settings.page_size
         landed = dict(self.upstream.landed)
         writes = store.writes if store is not None else 0
         stored = None
         if store is not None:
-            stored = await self._stored(
+            stored = await self.store_call(
                 lambda: store.read_view(
                     self.domain_hash,
                     self.pricing_key,
@@ -279,16 +191,16 @@ class DashboardService:
 
         _, (pricing, pcache), (info, acache), (stats, scache) = await asyncio.gather(
             history(),
-            self._pricing(
+            self.pieces.pricing(
                 errors, stored.pricing if stored else None, seen=landed.get("pricing", 0)
             ),
-            self._snapshot(
+            self.pieces.snapshot(
                 "user/info",
                 errors,
                 stored.info if stored else None,
                 seen=landed.get("user/info", 0),
             ),
-            self._snapshot(
+            self.pieces.snapshot(
                 "user/stats",
                 errors,
                 stored.stats if stored else None,
@@ -314,7 +226,7 @@ class DashboardService:
                     scache,
                     errors,
                 )
-                self._memo.put(page, writes, view)
+                self.memo.put(page, writes, view)
                 return view
         elif first is not None:
             parts = live_page(first, page, per_page, self.clock())
@@ -334,9 +246,9 @@ class DashboardService:
             return [NOT_CONFIGURED]
         errors: list[str] = []
         await asyncio.gather(
-            self._pricing(errors, force=True),
-            self._snapshot("user/info", errors, force=True),
-            self._snapshot("user/stats", errors, force=True),
+            self.pieces.pricing(errors, force=True),
+            self.pieces.snapshot("user/info", errors, force=True),
+            self.pieces.snapshot("user/stats", errors, force=True),
             self.history.ensure(errors, force_full=True),
         )
         return list(dict.fromkeys(errors))
@@ -346,7 +258,7 @@ class DashboardService:
         by an answer, so a failing API leaves the page with the last known prices."""
         errors = self._errors()
         if self.settings.licence_configured:
-            await self._pricing(errors, force=True)
+            await self.pieces.pricing(errors, force=True)
         return errors
 
     async def clear_transactions(self) -> int:
@@ -369,7 +281,7 @@ class DashboardService:
         errors: list[str] = []
         if self.settings.licence_configured:
             await asyncio.gather(
-                self._snapshot("user/stats", errors, force=True),
+                self.pieces.snapshot("user/stats", errors, force=True),
                 self.history.ensure(errors, revalidate=True),
             )
         return errors
@@ -391,40 +303,4 @@ class DashboardService:
     async def debug(self, live: bool = True) -> DebugInfo:
         """The Debug API page: settings, store status and, with `live`, the raw answers of
         fresh user/info, user/stats and first-5-transactions calls."""
-        errors: list[str] = []
-        if live and self.settings.licence_configured:
-            calls = (
-                self.client.user_info(),
-                self.client.user_stats(),
-                self.client.history(limit=5),
-            )
-            for result in await asyncio.gather(*calls, return_exceptions=True):
-                if isinstance(result, LicenseApiError):
-                    errors.append(str(result))
-        store = self.store
-        pstatus = mstatus = None
-        if store is not None:
-            pstatus = await self._stored(lambda: store.pricing_status(self.pricing_key), errors)
-            mstatus = await self._stored(lambda: store.mirror_status(self.domain_hash), errors)
-        return DebugInfo(
-            api_url=self.settings.api_url,
-            license_key_masked=mask_key(self.settings.license_key),
-            domain=self.settings.license_domain,
-            email=self.settings.license_email,
-            store_location=store.location() if store else f"unavailable: {self.store_error}",
-            store_backend=store.backend if store else "none",
-            pricing_cache=CacheInfo(
-                "cached" if pstatus and pstatus.present else "none",
-                pstatus.fetched_at if pstatus else None,
-            ),
-            transactions_cache=CacheInfo(
-                "cached" if mstatus and mstatus.present else "none",
-                mstatus.synced_at if mstatus else None,
-                mstatus.rows if mstatus else None,
-                mstatus.upstream_total if mstatus else None,
-                mstatus.limited if mstatus else False,
-                syncing=bool(mstatus and mstatus.syncing),
-            ),
-            exchanges=dict(self.client.exchanges),
-            errors=errors,
-        )
+        return await debug_info(self, live)

@@ -35,7 +35,7 @@ async def _mirror_ready(service: DashboardService, errors: list[str]) -> bool:
     store = service.store
     if store is None:
         return False
-    status = await service._stored(lambda: store.mirror_status(service.domain_hash), errors)
+    status = await service.store_call(lambda: store.mirror_status(service.domain_hash), errors)
     return status is not None and status.present
 
 

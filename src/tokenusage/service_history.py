@@ -152,7 +152,7 @@ class HistorySync:
             # A sync already in flight began before this call and may miss what it must see.
             await self.settle()
         seen = service.upstream.landed[INCREMENTAL]
-        status = await service._stored(lambda: store.mirror_status(service.domain_hash), errors)
+        status = await service.store_call(lambda: store.mirror_status(service.domain_hash), errors)
         if status is None:
             return False
         if self.fresh(status) and not force_full and not revalidate:

@@ -436,7 +436,7 @@ async def test_warm_views_within_a_second_share_one_read_until_a_write(
         await service.refresh_pricing()  # a write: the memo is over
         await service.view(2)
         assert reads == 2
-        service._memo.clock = lambda: float("inf")  # a second later
+        service.memo.clock = lambda: float("inf")  # a second later
         await service.view(2)
         assert reads == 3
     finally:

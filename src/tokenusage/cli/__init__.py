@@ -1,27 +1,45 @@
 """Console script `tokenusage`. Every user-facing failure ends as a one-line message and an exit
 code (0 ok, 1 other error, 2 configuration or usage error, 3 License API error), never a
-traceback. Heavy imports (uvicorn, the web app) happen inside the commands that need them."""
+traceback. Each command's module is imported only when that command runs, so `tokenusage
+export` does not pay for the web app, uvicorn or the reference server."""
 
 from __future__ import annotations
+
+import importlib
 
 import click
 
 from tokenusage import __version__
-from tokenusage.cli.demo_cmd import demo
-from tokenusage.cli.export_cmd import export
-from tokenusage.cli.licenseserver_cmds import licenseserver
-from tokenusage.cli.status_cmds import cache, status
-from tokenusage.cli.web_cmds import admin, serve
+
+COMMANDS = {
+    "serve": "tokenusage.cli.web_cmds:serve",
+    "demo": "tokenusage.cli.demo_cmd:demo",
+    "status": "tokenusage.cli.status_cmds:status",
+    "export": "tokenusage.cli.export_cmd:export",
+    "cache": "tokenusage.cli.status_cmds:cache",
+    "admin": "tokenusage.cli.web_cmds:admin",
+    "licenseserver": "tokenusage.cli.licenseserver_cmds:licenseserver",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, name = target.partition(":")
+        command = getattr(importlib.import_module(module), name)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tokenusage")
 def cli() -> None:
     """Token & Credit Usage Dashboard for ComusThumbz licence holders."""
-
-
-for command in (serve, demo, status, export, cache, admin, licenseserver):
-    cli.add_command(command)
 
 
 def main() -> None:

@@ -48,7 +48,7 @@ class Store:
     def __init__(self, url: str, *, clock: Callable[[], datetime] = _utcnow) -> None:
         self._db = Database(url)
         self._clock = clock
-        self._pages = PageCache()
+        self.pages = PageCache()  # rows of pages read lately (see `pagecache`)
 
     @classmethod
     def open(cls, url: str, *, clock: Callable[[], datetime] = _utcnow) -> Store:
@@ -178,7 +178,7 @@ class Store:
     ) -> tuple[MirrorStatus, list[MirrorRow]]:
         """The mirror's status and, from the same snapshot, page `page_for(status.rows)`."""
         with self._db.read() as conn:
-            return mirror.page_with_status(conn, domain_hash, per_page, page_for, self._pages)
+            return mirror.page_with_status(conn, domain_hash, per_page, page_for, self.pages)
 
     def read_view(
         self, domain_hash: str, pricing_key: str, per_page: int, page_for: Callable[[int], int]
@@ -187,7 +187,7 @@ class Store:
         their fetch times, the mirror's status and page `page_for(status.rows)`."""
         with self._db.read() as conn:
             return viewread.read_view(
-                conn, domain_hash, pricing_key, per_page, page_for, self._pages
+                conn, domain_hash, pricing_key, per_page, page_for, self.pages
             )
 
     def first(self, domain_hash: str, n: int) -> list[MirrorRow]:

@@ -36,28 +36,38 @@ def p50_ms(samples: list[float]) -> float:
 
 
 @contextmanager
-def licenseserver_process(db_url: str) -> Iterator[str]:
-    """The reference server in its own process, so client and server do not share a GIL."""
+def tokenusage_process(
+    args: list[str], probe: str, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """`tokenusage ARGS --port P` in its own process (client and server then do not share a
+    GIL), once `probe` answers; yields its base URL."""
     port = free_port()
     exe = Path(sys.executable).with_name("tokenusage")
     proc = subprocess.Popen(
-        [str(exe), "licenseserver", "serve", "--db", db_url, "--port", str(port)],
+        [str(exe), *args, "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ},
+        env=env if env is not None else {**os.environ},
     )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                httpx.get(url + "/", timeout=1)
+                httpx.get(url + probe, timeout=1)
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("license server did not start") from None
+                    raise RuntimeError(f"tokenusage {args[0]} did not start") from None
                 time.sleep(0.1)
         yield url
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@contextmanager
+def licenseserver_process(db_url: str) -> Iterator[str]:
+    """The reference server on `db_url`."""
+    with tokenusage_process(["licenseserver", "serve", "--db", db_url], "/") as url:
+        yield url

@@ -34,6 +34,7 @@ from tokenusage.licenseserver.demo import seed_demo
 from tokenusage.licenseserver.ledger import Ledger
 from tokenusage.service import DashboardService
 from tokenusage.sqlengine import make_engine
+from tokenusage.usage.export import CSV_HEADER
 
 BIG = 1_000_000
 INCREMENTAL_ROUNDS = 3
@@ -130,17 +131,7 @@ def bare_csv_seconds(rows: list[tuple[Any, ...]]) -> float:
     with Path(os.devnull).open("w", newline="") as sink:
         writer = csv.writer(sink)
         start = time.perf_counter()
-        writer.writerow(
-            (
-                "Date",
-                "Transaction Type",
-                "Service Type",
-                "Amount",
-                "Tokens Used",
-                "Images Processed",
-                "Description",
-            )
-        )
+        writer.writerow(CSV_HEADER)
         writer.writerows(rows)
         return time.perf_counter() - start
 

@@ -17,16 +17,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import free_port, licenseserver_process
+from _common import licenseserver_process, tokenusage_process
 from tokenusage.config import load_settings
 from tokenusage.licenseserver.demo import seed_demo
 from tokenusage.licenseserver.ledger import Ledger
@@ -65,33 +63,6 @@ def wrk_rps(url: str, cookie: str) -> float:
     if found is None:
         raise RuntimeError(f"unexpected wrk output:\n{out}")
     return float(found.group(1))
-
-
-@contextmanager
-def dashboard_process(env: dict[str, str]) -> Any:
-    port = free_port()
-    exe = Path(sys.executable).with_name("tokenusage")
-    proc = subprocess.Popen(
-        [str(exe), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(url + "/login", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("tokenusage serve did not start") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def sign_in(url: str) -> str:
@@ -146,7 +117,8 @@ def main() -> None:
             with Store.open(settings.store_url) as store:
                 store.upsert_admin("bench", hash_password(PASSWORD))
             for memo in ("1", "0"):
-                with dashboard_process({**env, "TOKENUSAGE_VIEW_MEMO_SECONDS": memo}) as url:
+                memo_env = {**env, "TOKENUSAGE_VIEW_MEMO_SECONDS": memo}
+                with tokenusage_process(["serve"], "/login", memo_env) as url:
                     measure(url, "as served" if memo != "0" else "view memo off")
 
 

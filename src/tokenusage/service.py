@@ -25,10 +25,9 @@ from tokenusage import service_export
 from tokenusage.config import Settings
 from tokenusage.licenseapi.client import LicenseApiClient
 from tokenusage.licenseapi.errors import LicenseApiError
-from tokenusage.licenseapi.models import History
 from tokenusage.service_debug import debug_info
 from tokenusage.service_export import CsvChunk
-from tokenusage.service_history import HistorySync
+from tokenusage.service_history import FirstPage, HistorySync
 from tokenusage.service_pieces import Pieces
 from tokenusage.service_sync import LiveHistory
 from tokenusage.service_upstream import Upstream
@@ -175,7 +174,7 @@ class DashboardService:
                 ),
                 errors,
             )
-        first: History | None = None
+        first: FirstPage | None = None
         synced = False
         stale = stored is not None and not self.history.fresh(stored.mirror)
 
@@ -229,7 +228,7 @@ class DashboardService:
                 self.memo.put(page, writes, view)
                 return view
         elif first is not None:
-            parts = live_page(first, page, per_page, self.clock())
+            parts = live_page(first[0], page, per_page, first[1])
         else:
             parts = await self._reread_page(page, synced, errors)
         if parts is None and stored is not None:
@@ -267,6 +266,7 @@ class DashboardService:
         if store is None:
             raise StoreError(self.store_error or "no local store")
         self.live.clear()
+        await self.history.cancel()  # what a running sync would still write is thrown away
         return await to_thread.run_sync(lambda: store.clear_transactions(self.domain_hash))
 
     async def clear_pricing(self) -> int:
@@ -286,19 +286,10 @@ class DashboardService:
             )
         return errors
 
-    async def _ensure_history(self, errors: list[str]) -> None:
-        """Bring the mirror up to date when it is stale (the CSV export reads it next)."""
-        await self.history.ensure(errors)
-
-    async def export_rows(self) -> AsyncIterator[list[MirrorRow]]:
-        """The complete history for the CSV, in batches, newest first, bounded memory."""
-        async for batch in service_export.export_rows(self):
-            yield batch
-
-    def export_csv(self) -> AsyncIterator[CsvChunk]:
-        """The complete history as CSV text chunks (BOM and header first), bounded memory;
-        the fast road for large ledgers (see `service_export`)."""
-        return service_export.export_csv(self)
+    def export_csv(self, problems: list[str] | None = None) -> AsyncIterator[CsvChunk]:
+        """The complete history as CSV text chunks (BOM and header first), bounded memory
+        (see `service_export`); `problems` gets what went wrong without stopping it."""
+        return service_export.export_csv(self, problems)
 
     async def debug(self, live: bool = True) -> DebugInfo:
         """The Debug API page: settings, store status and, with `live`, the raw answers of

@@ -1,8 +1,9 @@
 """The complete history for the CSV download and `tokenusage export`, in bounded memory.
 
 Both bring the mirror up to date first (an incremental sync when it is stale, as a page view
-does) and then read it in batches in a worker thread. Without a usable mirror they fall back
-to the newest page of history fetched live, as the dashboard does.
+does) and then read it in batches in a worker thread. A file that claims to be the complete
+history must be: when the mirror cannot be brought up and the newest page fetched live is
+not the whole history, the export fails with the reason instead of delivering part of it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from anyio import to_thread
 
 from tokenusage.licenseapi.errors import LicenseApiError
-from tokenusage.store import MirrorRow
+from tokenusage.store import MirrorRow, StoreError
 from tokenusage.usage.export import HEADER_TEXT, iter_csv
 from tokenusage.usage.export_lines import CsvLines, ExportRecord
 
@@ -31,7 +32,7 @@ class CsvChunk(NamedTuple):
 
 
 async def _mirror_ready(service: DashboardService, errors: list[str]) -> bool:
-    await service._ensure_history(errors)
+    await service.history.ensure(errors)
     store = service.store
     if store is None:
         return False
@@ -40,42 +41,36 @@ async def _mirror_ready(service: DashboardService, errors: list[str]) -> bool:
 
 
 async def _live_rows(service: DashboardService, errors: list[str]) -> list[MirrorRow]:
-    try:
-        rows, _, _ = await service.live.fetch(service.client, service.settings.history_page_size, 0)
-    except LicenseApiError as exc:
-        errors.append(str(exc))
-        rows = []
-    if errors and not rows:
+    """The newest page of history, fetched now, when it is the whole history."""
+    if errors:  # the mirror could not be brought up: that is the reason to give
         raise LicenseApiError(errors[0])
+    rows, total, _ = await service.live.fetch(service.client, service.settings.history_page_size, 0)
+    if total > len(rows):
+        detail = service.store_error or "no local store"
+        raise StoreError(
+            f"Local store unavailable ({detail}): only the newest {len(rows):,} of {total:,} "
+            "transactions could be fetched, so the complete history cannot be exported"
+        )
     return rows
 
 
-async def export_rows(service: DashboardService) -> AsyncIterator[list[MirrorRow]]:
-    """The history as `MirrorRow` batches, newest first."""
-    errors: list[str] = []
-    store = service.store
-    if store is None or not await _mirror_ready(service, errors):
-        yield await _live_rows(service, errors)
-        return
-    rows = store.iter_all(service.domain_hash, batch=EXPORT_BATCH)
-    try:
-        while batch := await to_thread.run_sync(_take, rows, EXPORT_BATCH):
-            yield batch
-    finally:
-        await to_thread.run_sync(rows.close)
-
-
-async def export_csv(service: DashboardService) -> AsyncIterator[CsvChunk]:
+async def export_csv(
+    service: DashboardService, problems: list[str] | None = None
+) -> AsyncIterator[CsvChunk]:
     """The history as CSV text, newest first. The first chunk holds the BOM, the header and
     the first batch (so `rows == 0` there means an empty history); more chunks follow.
 
     Reading and formatting run together in a worker thread, on the store's lean export read
-    (`Store.iter_export` and `usage.export_lines.CsvLines`).
+    (`Store.iter_export` and `usage.export_lines.CsvLines`). `problems` receives what went
+    wrong but did not stop the export (a failed sync: the file is the stored copy).
     """
     tz = service.settings.tz
     errors: list[str] = []
     store = service.store
-    if store is None or not await _mirror_ready(service, errors):
+    ready = store is not None and await _mirror_ready(service, errors)
+    if problems is not None:
+        problems.extend(errors)
+    if store is None or not ready:
         rows = await _live_rows(service, errors)
         yield CsvChunk("".join(iter_csv(rows, tz)), len(rows))
         return
@@ -93,12 +88,3 @@ async def export_csv(service: DashboardService) -> AsyncIterator[CsvChunk]:
 def _format_next(records: Iterator[list[ExportRecord]], lines: CsvLines) -> CsvChunk | None:
     batch = next(records, None)
     return None if batch is None else CsvChunk(lines.text(batch), len(batch))
-
-
-def _take(iterator: Iterator[MirrorRow], n: int) -> list[MirrorRow]:
-    out: list[MirrorRow] = []
-    for row in iterator:
-        out.append(row)
-        if len(out) >= n:
-            break
-    return out

@@ -120,7 +120,18 @@ async def incremental_sync(
         total = page.total
     if total is None:  # nothing newer: ask once for the total so the status stays right
         total = (await client.history(limit=1)).total
-    return await to_thread.run_sync(lambda: store.append_newer(domain_hash, fresh, total=total))
+    added = await to_thread.run_sync(lambda: store.append_newer(domain_hash, fresh, total=total))
+    status = await to_thread.run_sync(lambda: store.mirror_status(domain_hash))
+    if not status.limited and status.rows != total:
+        # More new entries than one page and a server whose `after_id` pages do not reach
+        # back to our newest (or one that deleted entries): a gap the append cannot close.
+        log.warning(
+            "after an incremental sync the mirror has %s of %s transactions: syncing in full",
+            status.rows,
+            total,
+        )
+        return await full_sync(client, store, domain_hash, page_size)
+    return added
 
 
 def as_row(tx: Transaction) -> MirrorRow:

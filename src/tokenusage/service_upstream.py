@@ -42,9 +42,14 @@ class Upstream:
 
     async def run(self, key: str, fn: Callable[[], Awaitable[T]], *, force: bool = False) -> T:
         """`fn` in the flight for `key`; raises `RecentFailure` without calling it while an
-        earlier attempt's failure is recent (unless `force`)."""
+        earlier attempt's failure is recent. `force` (an explicit action) never joins a call
+        that was already in flight, and ignores recent failures."""
         if not force and (message := self.recent_failure(key)) is not None:
             raise RecentFailure(message)
+        if force:
+            # A call already in flight began before this one was asked for and may answer
+            # from the store: let it end, then ask for real.
+            await self.flights.wait(key)
         try:
             result = await self.flights.do(key, fn)
         except LicenseApiError as exc:

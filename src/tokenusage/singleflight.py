@@ -9,6 +9,10 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
+class FlightCancelled(Exception):
+    """The call this waiter shared was cancelled on purpose (`SingleFlight.cancel`)."""
+
+
 class SingleFlight:
     def __init__(self) -> None:
         self._flights: dict[str, asyncio.Future[Any]] = {}
@@ -24,7 +28,14 @@ class SingleFlight:
             flight = asyncio.ensure_future(fn())
             self._flights[key] = flight
             flight.add_done_callback(lambda f: self._landed(key, f))
-        result: T = await asyncio.shield(flight)
+        try:
+            result: T = await asyncio.shield(flight)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if flight.cancelled() and task is not None and not task.cancelling():
+                # The shared call was stopped (`cancel`), not this waiter: an outcome to report.
+                raise FlightCancelled(key) from None
+            raise
         return result
 
     def _landed(self, key: str, flight: asyncio.Future[Any]) -> None:
@@ -36,6 +47,14 @@ class SingleFlight:
     async def wait(self, *keys: str) -> None:
         """Wait until the calls in flight for `keys` end, without sharing their outcome."""
         flights = [self._flights[k] for k in keys if k in self._flights]
+        if flights:
+            await asyncio.wait(flights)
+
+    async def cancel(self, *keys: str) -> None:
+        """Cancel the calls in flight for `keys` and wait until they have ended."""
+        flights = [self._flights[k] for k in keys if k in self._flights]
+        for flight in flights:
+            flight.cancel()
         if flights:
             await asyncio.wait(flights)
 

@@ -58,7 +58,16 @@ class DashboardView:
     @property
     def stale(self) -> bool:
         """Some data shown is stored data that could not be refreshed because of an error."""
-        return bool(self.errors) and self.has_data
+        stored = any(
+            c.source == "cached"
+            for c in (
+                self.account_cache,
+                self.stats_cache,
+                self.pricing_cache,
+                self.transactions_cache,
+            )
+        )
+        return bool(self.errors) and self.has_data and stored
 
     @property
     def has_data(self) -> bool:

@@ -296,44 +296,58 @@ async def test_not_configured(tmp_path: Path) -> None:
     assert not view.configured and "license_key" in view.errors[0]
 
 
-async def test_export_streams_every_row(
-    srv: RunningLicenseServer, db_url: str, tmp_path: Path
-) -> None:
-    service = make_service(srv, db_url, tmp_path)
-    try:
-        ids = [row.id async for batch in service.export_rows() for row in batch]
-    finally:
-        await service.aclose()
-    assert ids == [r["id"] for r in ledger_rows(srv)]
-
-
 async def test_export_csv_is_the_csv_of_every_row(
     srv: RunningLicenseServer, db_url: str, tmp_path: Path
 ) -> None:
     service = make_service(srv, db_url, tmp_path, timezone="America/Sao_Paulo")
     try:
         chunks = [chunk async for chunk in service.export_csv()]
-        rows = [row async for batch in service.export_rows() for row in batch]
+        assert service.store is not None  # the plain row read is the reference
+        rows = list(service.store.iter_all(service.domain_hash))
     finally:
         await service.aclose()
+    assert [row.id for row in rows] == [r["id"] for r in ledger_rows(srv)]
     assert len(rows) == 1200 and sum(c.rows for c in chunks) == 1200
     assert chunks[0].rows > 0 and chunks[0].text.startswith(HEADER_TEXT)
     assert "".join(c.text for c in chunks) == "".join(iter_csv(rows, ZoneInfo("America/Sao_Paulo")))
 
 
-async def test_export_csv_without_a_store_is_the_live_page(
+async def test_export_csv_without_a_store_is_the_live_page_only_when_it_is_everything(
     srv: RunningLicenseServer, tmp_path: Path
 ) -> None:
     bad = tmp_path / "corrupt.sqlite3"
     bad.write_bytes(b"this is not a database" * 500)
-    service = make_service(srv, f"sqlite:///{bad}", tmp_path)
+    whole = make_service(srv, f"sqlite:///{bad}", tmp_path, history_page_size=10_000)
     try:
-        chunks = [chunk async for chunk in service.export_csv()]
+        chunks = [chunk async for chunk in whole.export_csv()]
     finally:
-        await service.aclose()
-    assert [c.rows for c in chunks] == [500]
+        await whole.aclose()
+    assert [c.rows for c in chunks] == [1200]
     lines = chunks[0].text.split("\r\n")
-    assert lines[0] == HEADER_TEXT.removesuffix("\r\n") and len(lines) == 502
+    assert lines[0] == HEADER_TEXT.removesuffix("\r\n") and len(lines) == 1202
+    # One page of 500 is not the history: no file that only looks complete.
+    partial = make_service(srv, f"sqlite:///{bad}", tmp_path)
+    try:
+        with pytest.raises(StoreError, match="only the newest 500 of 1,200"):
+            [chunk async for chunk in partial.export_csv()]
+    finally:
+        await partial.aclose()
+
+
+async def test_export_of_a_stale_mirror_reports_the_failed_sync(
+    srv: RunningLicenseServer, db_url: str, tmp_path: Path
+) -> None:
+    service = make_service(srv, db_url, tmp_path)
+    await service.view()
+    await service.aclose()
+    down = make_service(srv, db_url, tmp_path, api_url="http://127.0.0.1:9", transactions_ttl=0)
+    problems: list[str] = []
+    try:
+        rows = sum([chunk.rows async for chunk in down.export_csv(problems)])
+    finally:
+        await down.aclose()
+    assert rows == 1200  # the stored copy, whole
+    assert problems and problems[0].startswith("Failed to connect to License API")
 
 
 async def test_full_sync_failing_at_once_keeps_the_previous_mirror(
@@ -441,3 +455,28 @@ async def test_warm_views_within_a_second_share_one_read_until_a_write(
         assert reads == 3
     finally:
         await service.aclose()
+
+
+async def test_incremental_sync_that_cannot_reach_back_falls_back_to_a_full_sync(
+    srv: RunningLicenseServer, db_url: str, tmp_path: Path
+) -> None:
+    async def newest_instead_of_after(request: httpx.Request, _n: int) -> httpx.Request:
+        # A server that answers `after_id` with the newest page, as a naive
+        # "WHERE id > ? ORDER BY id DESC LIMIT ?" does.
+        params = dict(request.url.params)
+        params.pop("after_id", None)
+        return httpx.Request(request.method, request.url.copy_with(params=params))
+
+    service = make_service(srv, db_url, tmp_path)
+    await service.view()
+    await service.aclose()
+    for i in range(600):  # more than one page (500) of new entries
+        srv.ledger.charge(srv.licence_id, service_type="Image processing", images=1 + i % 3)
+    naive = make_service(srv, db_url, tmp_path, CountingTransport(rewrite=newest_instead_of_after))
+    try:
+        assert await naive.sync() == []
+        view = await naive.view()
+    finally:
+        await naive.aclose()
+    assert view.window.total == 1800 and view.transactions_cache.rows == 1800
+    assert [t.id for t in view.transactions] == [r["id"] for r in ledger_rows(srv)[:300]]

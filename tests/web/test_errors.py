@@ -14,7 +14,7 @@ import pytest
 
 from tests.fixtures import RunningLicenseServer, running_license_server
 from tests.service.conftest import CountingTransport
-from tests.support.dashboard import RunningDashboard, running_dashboard
+from tests.support.dashboard import RunningDashboard, csrf_from, running_dashboard
 from tests.support.pgcluster import free_port
 from tests.web.pagetools import (
     Node,
@@ -43,8 +43,9 @@ def unable(answer: httpx.Response) -> tuple[Node, list[str]]:
     panel = doc.one("section", aria_labelledby="unable-title")
     assert doc.one(id="unable-title").text() == "Unable to Load Account Data"
     assert "Please check your license configuration and try again." in panel.text()
-    retry = panel.one("a", cls="primary")
-    assert retry.text() == "Retry Loading Data" and retry.attrs["href"] == "/"
+    retry = panel.one("form", action="/actions/refresh")  # a forced fetch, not a reload
+    assert retry.attrs["method"] == "post" and retry.one("input", name="csrf_token").attrs["value"]
+    assert retry.one("button", cls="primary").text() == "Retry Loading Data"
     causes = [li.find_all("strong")[0].text() for li in panel.find_all("li")]
     return doc, causes
 
@@ -91,6 +92,27 @@ def test_api_down_and_nothing_stored(tmp_path: Path) -> None:
         status = definitions(part)["Status"]
         assert "status-bad" in status.classes()
         assert status.text().startswith("no response — Failed to connect to License API")
+
+
+def test_retry_asks_the_api_again_at_once(tmp_path: Path) -> None:
+    outage = Outage()
+    with running_license_server(f"sqlite:///{tmp_path / 'ls.sqlite3'}", transactions=40) as srv:
+        transport = CountingTransport(rewrite=outage)
+        with (
+            running_dashboard(srv, tmp_path / "dash", transport=transport) as dash,
+            signed_in(dash) as http,
+        ):
+            outage.down = True
+            unable(http.get("/"))
+            outage.down = False
+            # A reload within `failure_backoff` shows the remembered error without asking...
+            unable(http.get("/"))
+            # ...the Retry button asks again at once.
+            token = csrf_from(http.get("/help").text)
+            answer = http.post("/actions/refresh", data={"csrf_token": token})
+            assert answer.status_code == 303
+            page = http.get("/")
+            assert page.status_code == 200 and "of 40 transactions" in page.text
 
 
 def test_licence_refused_by_the_server(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -114,6 +115,27 @@ def test_five_failures_lock_that_username_from_that_address(dash: RunningDashboa
     with dash.client() as elsewhere:
         moved = attempt(elsewhere, dash.admin, dash.password, **{"x-forwarded-for": "203.0.113.9"})
         assert moved.status_code == 303, "another address is not locked out"
+
+
+def test_parallel_attempts_cannot_slip_past_the_limit(dash: RunningDashboard) -> None:
+    clients = [dash.client() for _ in range(12)]
+    try:
+        forms = []
+        for http in clients:  # each with its own session and token, all from one address
+            token = csrf_from(http.get("/login").text)
+            forms.append({"username": dash.admin, "password": "wrong", "csrf_token": token})
+        with ThreadPoolExecutor(len(clients)) as pool:
+            answers = list(
+                pool.map(
+                    lambda pair: pair[0].post("/login", data=pair[1]),
+                    zip(clients, forms, strict=True),
+                )
+            )
+    finally:
+        for http in clients:
+            http.close()
+    codes = sorted(a.status_code for a in answers)
+    assert codes.count(401) == 5 and codes.count(429) == 7, codes
 
 
 def test_a_success_resets_the_count(dash: RunningDashboard) -> None:

@@ -18,7 +18,11 @@ async def write_csv(service: DashboardService, out: TextIO, progress: Progress |
     """Write every transaction to `out`; returns the row count."""
     task = None
     written = 0
-    async for chunk in service.export_csv():
+    problems: list[str] = []
+    async for chunk in service.export_csv(problems):
+        for problem in problems:  # the export goes on from the stored copy: say so once
+            click.echo(f"warning: {problem}; exporting the stored copy", err=True)
+        problems.clear()
         if progress is not None and task is None:
             total = (await service.view(1)).window.total
             task = progress.add_task("exporting", total=total or None)

@@ -81,7 +81,9 @@ def _cache_line(label: str, cache: CacheInfo, now: datetime, locale: str) -> str
     return f"{label}: {cache.source.capitalize()}, {when}{extra}"
 
 
-def print_view(view: DashboardView, console: Console, locale: str, tz: Any) -> None:
+def print_view(
+    view: DashboardView, console: Console, locale: str, tz: Any, threshold: Decimal
+) -> None:
     currency = view.pricing.currency if view.pricing else "USD"
 
     def money(amount: Decimal) -> str:
@@ -89,9 +91,7 @@ def print_view(view: DashboardView, console: Console, locale: str, tz: Any) -> N
 
     if view.stale:
         as_of = format_datetime_full(view.data_as_of, tz, locale) if view.data_as_of else "?"
-        console.print(
-            f"[bold yellow]STALE DATA[/] as of {as_of}: the License API could not be reached"
-        )
+        console.print(f"[bold yellow]STALE DATA[/] as of {as_of}: it could not be refreshed")
     for err in view.errors:
         console.print(f"[red]error:[/] {err}", markup=True, highlight=False)
     table = Table(show_header=False, box=None, pad_edge=False)
@@ -133,7 +133,9 @@ def print_view(view: DashboardView, console: Console, locale: str, tz: Any) -> N
     table.add_row("Transactions", format_int(view.window.total, locale))
     console.print(table)
     if view.low_balance:
-        console.print("[bold red]LOW BALANCE WARNING[/]: your credit balance is below $1.00.")
+        console.print(
+            f"[bold red]LOW BALANCE WARNING[/]: your credit balance is below {money(threshold)}."
+        )
     for label, cache in (
         ("Pricing", view.pricing_cache),
         ("Account", view.account_cache),
@@ -156,7 +158,7 @@ def status(config_file: Path | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(view_json(view), indent=2))
     else:
-        print_view(view, Console(), settings.locale, settings.tz)
+        print_view(view, Console(), settings.locale, settings.tz, settings.low_balance_threshold)
 
 
 @click.group()

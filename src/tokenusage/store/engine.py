@@ -101,6 +101,7 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         # Write transactions of this process so far (see `Store.writes`).
         self.writes = 0
+        self._count_lock = threading.Lock()
         self._errors: tuple[type[BaseException], ...] = (SQLAlchemyError, sqlite3.Error, OSError)
         self._writer: AbstractContextManager[object] = (
             threading.RLock() if self.is_sqlite else nullcontext()
@@ -144,7 +145,8 @@ class Database:
                 with conn.begin():
                     yield conn
         finally:
-            self.writes += 1  # committed or not, what readers memoised may be out of date
+            with self._count_lock:  # committed or not, what readers memoised may be stale
+                self.writes += 1
 
     def dispose(self) -> None:
         self.engine.dispose()

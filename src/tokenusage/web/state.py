@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 ADMIN_CACHE_SECONDS = 5.0
+MAX_VERIFICATIONS = 4
 MAX_REVOKED = 10_000
 
 
@@ -30,6 +32,11 @@ class WebState:
     renderer: Renderer
     service_or_none: DashboardService | None = None
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    # Password checks running at once, whoever asks: a flood of sign-ins cannot take every
+    # worker thread and gigabytes of memory.
+    verifications: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(MAX_VERIFICATIONS)
+    )
     _admins: dict[str, tuple[str | None, float]] = field(default_factory=dict)
     _revoked: dict[str, float] = field(default_factory=dict)
 

@@ -33,7 +33,8 @@ def filename(domain: str, now: datetime) -> str:
 async def download_csv(request: Request) -> Response:
     web = web_state(request)
     service = web.service
-    chunks = cast(AsyncGenerator[CsvChunk, None], service.export_csv())
+    problems: list[str] = []
+    chunks = cast(AsyncGenerator[CsvChunk, None], service.export_csv(problems))
     try:
         first = await anext(chunks, None)
     except (LicenseApiError, StoreError) as exc:
@@ -46,6 +47,12 @@ async def download_csv(request: Request) -> Response:
         await chunks.aclose()
         text = web.renderer.gettext(request, N_("No transaction history available to download."))
         return _back(request, [("info", text)])
+
+    if problems:  # shown on the next page: the file is the stored copy
+        note = web.renderer.gettext(
+            request, N_("The download is the stored copy: it could not be brought up to date.")
+        )
+        _note(request, [("warning", note), *(("warning", p) for p in problems)])
 
     async def body() -> AsyncIterator[str]:
         try:
@@ -63,9 +70,13 @@ async def download_csv(request: Request) -> Response:
     )
 
 
-def _back(request: Request, messages: list[tuple[str, str]]) -> Response:
+def _note(request: Request, messages: list[tuple[str, str]]) -> None:
     for level, text in messages:
         flash(request.scope["session"], level, text)
+
+
+def _back(request: Request, messages: list[tuple[str, str]]) -> Response:
+    _note(request, messages)
     return RedirectResponse("/", status_code=303)
 
 

@@ -58,7 +58,7 @@ def _cards(renderer: Renderer, view: DashboardView, locale: str, currency: str) 
         view.low_balance,
         view.pricing_cache.source,
         view.pricing_cache.fetched_at,
-        view.stats_cache.fetched_at or view.now,
+        view.stats_cache.fetched_at,
     )
     return renderer.fragment("_partials/cards.html", key, locale, currency, view=view)
 

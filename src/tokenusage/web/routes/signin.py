@@ -109,14 +109,17 @@ async def login(request: Request) -> Response:
             target=target,
             headers={"retry-after": str(wait)},
         )
+    # Counted as a failure before the check, so parallel attempts cannot slip past the
+    # limit while theirs run; a success takes it back.
+    web.throttle.failed(key)
     stored = await web.admin_hash(username) if username else None
-    if stored is None:
-        await to_thread.run_sync(verify_unknown_user, password)
-        ok = False
-    else:
-        ok = await to_thread.run_sync(verify_password, stored, password)
+    async with web.verifications:  # Argon2 costs 64 MiB and tens of ms a check
+        if stored is None:
+            await to_thread.run_sync(verify_unknown_user, password)
+            ok = False
+        else:
+            ok = await to_thread.run_sync(verify_password, stored, password)
     if not ok or stored is None:
-        web.throttle.failed(key)
         error = web.renderer.gettext(request, N_("Incorrect username or password."))
         notice = await _notice(web, request)
         return _form(

@@ -1,25 +1,47 @@
-# Every target creates or reuses .venv itself.
+# Every target creates or reuses .venv itself, installing exact versions (with hashes) from
+# requirements/*.lock; `make lock` re-resolves them from pyproject.toml on purpose.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-stamp
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+STAMP := $(VENV)/.installed-dev
+RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEMO_DIR ?= demo-data
 HOST ?= 127.0.0.1
+UV_VERSION := 0.13.9
+LOCK_FLAGS := --generate-hashes --universal --python-version 3.11 --no-header --quiet
 
-.PHONY: venv test check lint types format demo bench messages clean
+.PHONY: venv test check lint types format demo bench lock messages clean
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The runtime only: what `make demo` (and a production install) needs.
+$(RUNTIME_STAMP): requirements/runtime.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PIP) --require-hashes --no-deps -r requirements/runtime.lock
+	$(PIP) --no-deps --no-build-isolation -e .
+	touch $(RUNTIME_STAMP)
+
+# Runtime plus the PostgreSQL driver and the test and lint tools.
+$(STAMP): $(RUNTIME_STAMP) requirements/dev.lock
+	$(PIP) --require-hashes --no-deps -r requirements/dev.lock
 	touch $(STAMP)
+
+# Re-resolve both locks from pyproject.toml's ranges. The runtime lock is constrained by the
+# dev lock, so the two never disagree on a version.
+lock:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip compile pyproject.toml requirements/build.in --extra postgres \
+	  --extra test $(LOCK_FLAGS) -o requirements/dev.lock
+	$(VENV)/bin/uv pip compile pyproject.toml requirements/build.in -c requirements/dev.lock \
+	  $(LOCK_FLAGS) -o requirements/runtime.lock
 
 test: $(STAMP)
 	$(PY) -m pytest
 
 lint: $(STAMP)
+	$(PY) tools/check_imports.py
 	$(VENV)/bin/ruff check src tests bench tools
 	$(VENV)/bin/ruff format --check src tests bench tools
 
@@ -32,7 +54,7 @@ types: $(STAMP)
 
 check: lint types test
 
-demo: $(STAMP)
+demo: $(RUNTIME_STAMP)
 	$(VENV)/bin/tokenusage demo --data-dir $(DEMO_DIR) --host $(HOST)
 
 bench: $(STAMP)

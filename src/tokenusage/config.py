@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     account_ttl: int = Field(60, ge=0)
     transactions_ttl: int = Field(3600, ge=0)
     history_page_size: int = Field(10_000, ge=1, le=10_000)
+    # A sync (full or incremental) that has not finished after this many seconds is stopped;
+    # the previous copy of the history stays whole.
+    sync_deadline: float = Field(1800.0, gt=0)
     page_size: int = Field(300, ge=1, le=10_000)
     auto_refresh_seconds: int = Field(600, ge=0)
     low_balance_threshold: Decimal = Decimal("1.00")

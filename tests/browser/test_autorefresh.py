@@ -11,7 +11,6 @@ from playwright.sync_api import Browser, Request, expect
 
 from tests.browser.pages import OpenPage, Site, running_site
 from tests.support.dashboard import wait_synced
-from tokenusage.store import domain_hash
 from tokenusage.usage.fmt import format_money
 
 pytestmark = pytest.mark.browser
@@ -43,9 +42,9 @@ def test_auto_refresh_syncs_without_clearing_caches(refreshing: Site, open_page:
     wait_synced(dash)
     store = dash.service.store
     assert store is not None
-    key = domain_hash(srv.domain)
+    key = dash.service.identity
     mirror_before = store.mirror_status(key)
-    pricing_before = store.pricing_status(dash.settings.api_url)
+    pricing_before = store.pricing_status(key)
     assert mirror_before.full_synced_at is not None
     assert pricing_before.fetched_at is not None
 
@@ -74,7 +73,7 @@ def test_auto_refresh_syncs_without_clearing_caches(refreshing: Site, open_page:
     assert mirror_after.full_synced_at == mirror_before.full_synced_at, "it did a full resync"
     assert mirror_after.synced_at is not None and mirror_before.synced_at is not None
     assert mirror_after.synced_at > mirror_before.synced_at
-    pricing_after = store.pricing_status(dash.settings.api_url)
+    pricing_after = store.pricing_status(key)
     assert pricing_after.present
     assert pricing_after.fetched_at == pricing_before.fetched_at, "the pricing cache was purged"
     w.assert_clean()

@@ -9,7 +9,6 @@ from playwright.sync_api import Page
 
 from tests.browser.pages import OpenPage, Site
 from tests.support.dashboard import wait_synced
-from tokenusage.store import domain_hash
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +33,7 @@ def test_clear_cache_without_a_valid_token_is_refused(seeded: Site, open_page: O
     wait_synced(seeded.dash)
     store = seeded.dash.service.store
     assert store is not None
-    key = domain_hash(seeded.srv.domain)
+    key = seeded.dash.service.identity
     before = store.mirror_status(key)
     assert before.present and before.rows == 1200
     token = page.locator("meta[name=csrf-token]").get_attribute("content")

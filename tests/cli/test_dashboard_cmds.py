@@ -65,8 +65,10 @@ def test_status_stale_when_api_down(srv: RunningLicenseServer, tmp_path: Path) -
     )
     code, out, _ = run(down, "status", "--json")
     report = json.loads(out)
-    assert code == 0 and report["stale"] is True and report["data_as_of"]
-    assert any("Failed to connect to License API" in e for e in report["errors"])
+    # The stored data is printed, with the problem, and the exit code says it is not current.
+    assert code == 3 and report["stale"] is True and report["data_as_of"]
+    assert any(p["kind"] == "unreachable" for p in report["problems"])
+    assert any("Failed to connect to License API" in p["message"] for p in report["problems"])
 
 
 def test_exit_codes(srv: RunningLicenseServer, tmp_path: Path) -> None:

@@ -16,10 +16,15 @@ import pytest
 
 from tests.fixtures import RunningLicenseServer, running_license_server
 from tests.service.conftest import CountingTransport, make_service
-from tokenusage.store import Store, StoreError, domain_hash
+from tokenusage.service import DashboardView, ExportRefused
+from tokenusage.store import Store, StoreError
 from tokenusage.usage.export import HEADER_TEXT, iter_csv
 
 pytestmark = pytest.mark.anyio
+
+
+def messages(view: DashboardView) -> list[str]:
+    return [p.message for p in view.problems]
 
 
 @pytest.fixture
@@ -43,14 +48,14 @@ async def test_cold_view_matches_the_ledger(
         await service.aclose()
     expected = srv.ledger.stats(srv.licence_id)
     rows = ledger_rows(srv)
-    assert view.errors == []
+    assert view.problems == []
     assert view.stats is not None and view.stats.balance == Decimal(expected["balance"])
     assert view.account is not None and view.account.email == srv.email
     assert view.window.total == 1200 and view.window.pages == 4 and view.window.page == 2
     assert [t.id for t in view.transactions] == [r["id"] for r in rows[300:600]]
-    assert view.page_amount_total == sum(
-        (Decimal(str(r["amount"])) for r in rows[300:600]), Decimal(0)
-    )
+    assert [t.amount for t in view.transactions] == [
+        Decimal(str(r["amount"])) for r in rows[300:600]
+    ]
     # Page 2 (rows 301-600) lies inside the first upstream page of 500: shown from it, live.
     assert view.transactions_cache.source == "live" and view.transactions_cache.rows == 1200
     assert view.pricing_cache.source == "live"
@@ -59,7 +64,7 @@ async def test_cold_view_matches_the_ledger(
     assert transport.calls["credits/history"] == 3
     assert transport.peak >= 4  # the four upstream fetches of a cold view ran at the same time
     with Store(db_url) as store:
-        status = store.mirror_status(domain_hash(srv.domain))
+        status = store.mirror_status(service.identity)
     assert status.present and status.rows == 1200 and status.complete
 
 
@@ -81,10 +86,10 @@ async def test_cold_view_answers_from_the_first_page_before_the_mirror_is_writte
             asyncio.gather(service.view(page=1), service.view(page=1)), timeout=10
         )
         assert twin.transactions == view.transactions
-        assert view.errors == [] and view.transactions_cache.source == "live"
+        assert view.problems == [] and view.transactions_cache.source == "live"
         assert [t.id for t in view.transactions] == [r["id"] for r in ledger_rows(srv)[:300]]
         assert service.store is not None
-        assert not service.store.mirror_status(service.domain_hash).present  # still syncing
+        assert not service.store.mirror_status(service.identity).present  # still syncing
         # A page beyond the first upstream page waits for the sync to end.
         deep = asyncio.ensure_future(service.view(page=4))
         await asyncio.sleep(0.2)
@@ -107,7 +112,7 @@ async def test_warm_view_makes_no_upstream_call(
         await service.view()
         await service.wait_idle()  # the sync behind the cold view ends
         before = sum(transport.calls.values())
-        view = await service.view(page="999")
+        view = await service.view(page=999)
     finally:
         await service.aclose()
     assert sum(transport.calls.values()) == before
@@ -124,7 +129,7 @@ async def test_hundred_concurrent_cold_views_share_one_fetch_each(
         views = await asyncio.gather(*(service.view(page=p % 4 + 1) for p in range(100)))
     finally:
         await service.aclose()
-    assert all(v.errors == [] and v.window.total == 1200 for v in views)
+    assert all(v.problems == [] and v.window.total == 1200 for v in views)
     # One sync for all: a first request of one table page (300), then the rest in one page.
     assert transport.calls["credits/history"] == 2
     assert transport.calls["pricing/current"] == 1
@@ -188,7 +193,7 @@ async def test_api_down_shows_stored_data_labelled(
     finally:
         await down.aclose()
     assert view.stale and view.has_data
-    assert any(e.startswith("Failed to connect to License API") for e in view.errors)
+    assert any(e.startswith("Failed to connect to License API") for e in messages(view))
     assert view.stats is not None and view.window.total == 1200
     assert view.data_as_of is not None and view.data_as_of < view.now - timedelta(hours=1)
 
@@ -200,7 +205,7 @@ async def test_no_data_and_api_down(srv: RunningLicenseServer, db_url: str, tmp_
     finally:
         await service.aclose()
     assert not view.has_data and not view.stale
-    assert view.errors and all("Failed to connect to License API" in e for e in view.errors)
+    assert view.problems and all("Failed to connect to License API" in e for e in messages(view))
 
 
 async def test_licence_error_is_reported(
@@ -212,7 +217,7 @@ async def test_licence_error_is_reported(
         view = await service.view()
     finally:
         await service.aclose()
-    assert any("License has expired" in e for e in view.errors)
+    assert any("License has expired" in e for e in messages(view))
 
 
 async def test_failed_full_sync_keeps_the_previous_mirror(
@@ -234,7 +239,7 @@ async def test_failed_full_sync_keeps_the_previous_mirror(
         view = await failing.view()
     finally:
         await failing.aclose()
-    assert any("API returned HTTP 500" in e for e in errors)
+    assert any("API returned HTTP 500" in e for e in (p.message for p in errors))
     assert view.window.total == 1200  # the old mirror, whole; not a half-written new one
     assert [t.id for t in view.transactions] == [r["id"] for r in ledger_rows(srv)[1:301]]
 
@@ -255,7 +260,7 @@ async def test_server_ignoring_before_id_gives_a_labelled_partial_mirror(
         view = await service.view()
     finally:
         await service.aclose()
-    assert first.transactions_cache.source == "live" and not first.errors
+    assert first.transactions_cache.source == "live" and not first.problems
     cache = view.transactions_cache
     assert cache.limited and cache.rows == 500 and cache.upstream_total == 1200
     assert len({t.id for t in view.transactions}) == 300
@@ -273,7 +278,9 @@ async def test_corrupt_store_is_reported_and_live_data_served(
         view = await service.view(page=2)
     finally:
         await service.aclose()
-    assert any(e.startswith("Local store unavailable: file is not a database") for e in view.errors)
+    assert any(
+        e.startswith("Local store unavailable: file is not a database") for e in messages(view)
+    )
     assert view.stats is not None
     # live fallback: the newest page of history (500 here), labelled as limited
     cache = view.transactions_cache
@@ -298,7 +305,7 @@ async def test_not_configured(tmp_path: Path) -> None:
         view = await service.view()
     finally:
         await service.aclose()
-    assert not view.configured and "license_key" in view.errors[0]
+    assert not view.configured and "license_key" in view.problems[0].message
 
 
 async def test_export_csv_is_the_csv_of_every_row(
@@ -308,7 +315,7 @@ async def test_export_csv_is_the_csv_of_every_row(
     try:
         chunks = [chunk async for chunk in service.export_csv()]
         assert service.store is not None  # the plain row read is the reference
-        rows = list(service.store.iter_all(service.domain_hash))
+        rows = list(service.store.iter_all(service.identity))
     finally:
         await service.aclose()
     assert [row.id for row in rows] == [r["id"] for r in ledger_rows(srv)]
@@ -333,7 +340,7 @@ async def test_export_csv_without_a_store_is_the_live_page_only_when_it_is_every
     # One page of 500 is not the history: no file that only looks complete.
     partial = make_service(srv, f"sqlite:///{bad}", tmp_path)
     try:
-        with pytest.raises(StoreError, match="only the newest 500 of 1,200"):
+        with pytest.raises(ExportRefused, match="only the newest 500 of 1,200"):
             [chunk async for chunk in partial.export_csv()]
     finally:
         await partial.aclose()
@@ -352,7 +359,7 @@ async def test_export_of_a_stale_mirror_reports_the_failed_sync(
     finally:
         await down.aclose()
     assert rows == 1200  # the stored copy, whole
-    assert problems and problems[0].startswith("Failed to connect to License API")
+    assert problems and problems[0].message.startswith("Failed to connect to License API")
 
 
 async def test_full_sync_failing_at_once_keeps_the_previous_mirror(
@@ -371,10 +378,10 @@ async def test_full_sync_failing_at_once_keeps_the_previous_mirror(
     try:
         errors = await failing.refresh_all()
         view = await failing.view()
-        status = failing.store.mirror_status(failing.domain_hash) if failing.store else None
+        status = failing.store.mirror_status(failing.identity) if failing.store else None
     finally:
         await failing.aclose()
-    assert any("API returned HTTP 503" in e for e in errors)
+    assert any("API returned HTTP 503" in e for e in (p.message for p in errors))
     assert view.window.total == 1200 and status is not None and not status.syncing
 
 
@@ -394,7 +401,7 @@ async def test_full_sync_whose_store_fails_reports_it(
         errors = await service.refresh_all()
     finally:
         await service.aclose()
-    assert any("disk full" in e for e in errors)
+    assert any("disk full" in e for e in (p.message for p in errors))
 
 
 async def test_an_outage_costs_one_slow_attempt_not_one_per_view(
@@ -420,12 +427,12 @@ async def test_an_outage_costs_one_slow_attempt_not_one_per_view(
         assert asked >= 1 and transport.calls["pricing/current"] == asked  # not asked again
         for view in (first, again):
             assert view.pricing is not None and view.pricing_cache.source == "cached"
-            assert any(e.startswith("Failed to connect to License API") for e in view.errors)
+            assert any(e.startswith("Failed to connect to License API") for e in messages(view))
         # An explicit action asks again at once, and a recovered API is used again.
         down["on"] = False
         assert await service.refresh_pricing() == []
         assert transport.calls["pricing/current"] == asked + 1
-        assert (await service.view()).errors == []
+        assert (await service.view()).problems == []
     finally:
         await service.aclose()
 

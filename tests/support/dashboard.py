@@ -18,7 +18,7 @@ from tests.fixtures import RunningLicenseServer
 from tests.support.liveserver import serve
 from tokenusage.config import Settings, load_settings
 from tokenusage.service import DashboardService
-from tokenusage.store import Store, domain_hash
+from tokenusage.store import Store, licence_identity
 from tokenusage.web.app import create_app
 from tokenusage.web.auth import hash_password
 
@@ -75,13 +75,18 @@ def running_dashboard(
         yield RunningDashboard(url, settings, app, admin or "", password)
 
 
+def identity_of(settings: Settings) -> str:
+    """The key the dashboard stores this licence's data under."""
+    return licence_identity(settings.license_key, settings.license_domain, settings.license_email)
+
+
 def wait_synced(dash: RunningDashboard, timeout: float = 30) -> None:
     """Wait until the mirror behind a cold view is complete: a first page view answers from
     the newest page of history while the rest is still being mirrored."""
     deadline = time.monotonic() + timeout
     with Store(dash.settings.store_url) as store:
         while True:
-            status = store.mirror_status(domain_hash(dash.settings.license_domain))
+            status = store.mirror_status(identity_of(dash.settings))
             if status.present and not status.syncing:
                 return
             assert time.monotonic() < deadline, "the mirror did not finish syncing"

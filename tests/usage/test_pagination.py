@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tokenusage.usage.pagination import PageWindow, paginate
+from tokenusage.usage.pagination import PageWindow, paginate, parse_page
 
 
 def test_empty_listing_is_one_empty_page() -> None:
-    assert paginate(0, "7") == PageWindow(
+    assert paginate(0, parse_page("7")) == PageWindow(
         page=1,
         pages=1,
         per_page=300,
@@ -26,7 +26,7 @@ def test_empty_listing_is_one_empty_page() -> None:
 
 
 def test_middle_page_of_a_large_ledger() -> None:
-    assert paginate(10_000, "10") == PageWindow(
+    assert paginate(10_000, parse_page("10")) == PageWindow(
         page=10,
         pages=34,
         per_page=300,
@@ -96,7 +96,7 @@ def test_exactly_full_pages() -> None:
     ],
 )
 def test_untrusted_page_is_clamped(page: object, expected: int) -> None:
-    assert paginate(10_000, page).page == expected
+    assert paginate(10_000, parse_page(page)).page == expected
 
 
 @pytest.mark.parametrize(
@@ -131,6 +131,7 @@ untrusted_pages = st.one_of(
     window=st.integers(0, 10),
 )
 def test_window_invariants(total: int, page: object, per_page: int, window: int) -> None:
+    page = parse_page(page)
     result = paginate(total, page, per_page, window)
     assert result.pages == max(1, math.ceil(total / per_page))
     assert 1 <= result.page <= result.pages
@@ -152,8 +153,8 @@ def test_window_invariants(total: int, page: object, per_page: int, window: int)
 
 @given(total=st.integers(0, 10**6), page=st.integers(-(10**6), 10**6))
 def test_text_and_int_pages_agree(total: int, page: int) -> None:
-    assert paginate(total, str(page)) == paginate(total, page)
-    assert paginate(total, f"  {page}\n") == paginate(total, page)
+    assert paginate(total, parse_page(str(page))) == paginate(total, page)
+    assert paginate(total, parse_page(f"  {page}\n")) == paginate(total, page)
 
 
 @given(total=st.integers(1, 3_000), page=st.integers(1, 10**4))

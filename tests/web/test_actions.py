@@ -18,11 +18,16 @@ import pytest
 
 from tests.fixtures import RunningLicenseServer, running_license_server
 from tests.service.conftest import CountingTransport
-from tests.support.dashboard import RunningDashboard, running_dashboard, wait_synced
+from tests.support.dashboard import (
+    RunningDashboard,
+    identity_of,
+    running_dashboard,
+    wait_synced,
+)
 from tests.web.pagetools import Node, amounts, balance, flashes, page_csrf, parse, rows, showing
 from tests.web.support import ledger_amounts, ledger_rows, signed_in
 from tokenusage.licenseserver.ledger import DEFAULT_PRICES
-from tokenusage.store import MirrorStatus, Store, domain_hash
+from tokenusage.store import MirrorStatus, Store
 from tokenusage.usage.fmt import format_int
 
 
@@ -57,7 +62,7 @@ class Setup:
 
     def mirror(self) -> MirrorStatus:
         with Store.open(self.dash.settings.store_url) as store:
-            return store.mirror_status(domain_hash(self.srv.domain))
+            return store.mirror_status(identity_of(self.dash.settings))
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +174,7 @@ def test_sync_appends_new_rows_without_a_full_resync(setup: Setup, how: str) -> 
         answer = setup.post("/actions/sync")
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "application/json"
-    assert answer.json() == {"ok": True, "errors": []}
+    assert answer.json() == {"ok": True, "problems": []}
     made = setup.recorder.history[calls:]
     assert made and all("after_id" in query for query in made), made
     assert made[0]["after_id"] == [str(before.newest_id)]
@@ -189,5 +194,6 @@ def test_actions_answer_json_to_scripts(setup: Setup) -> None:
     assert answer.json() == {
         "ok": True,
         "messages": [{"level": "success", "text": "Data refreshed successfully"}],
+        "problems": [],
     }
     assert flashes(setup.view()) == [], "a JSON answer leaves no flash behind"

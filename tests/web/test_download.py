@@ -124,7 +124,7 @@ def test_api_down_and_no_stored_copy(tmp_path: Path) -> None:
         shown = flashes(parse(http.get("/help").text))
         assert shown[0] == ("error", "Failed to fetch data for download. Please try again.")
         assert shown[1][0] == "error"
-        assert shown[1][1].startswith("Failed to connect to License API")
+        assert shown[1][1].startswith("Cannot reach the License API: Failed to connect to")
 
 
 def test_api_down_with_a_stored_copy_still_downloads(

@@ -42,11 +42,10 @@ def unable(answer: httpx.Response) -> tuple[Node, list[str]]:
     doc = parse(answer.text)
     panel = doc.one("section", aria_labelledby="unable-title")
     assert doc.one(id="unable-title").text() == "Unable to Load Account Data"
-    assert "Please check your license configuration and try again." in panel.text()
     retry = panel.one("form", action="/actions/refresh")  # a forced fetch, not a reload
     assert retry.attrs["method"] == "post" and retry.one("input", name="csrf_token").attrs["value"]
     assert retry.one("button", cls="primary").text() == "Retry Loading Data"
-    causes = [li.find_all("strong")[0].text() for li in panel.find_all("li")]
+    causes = [li.one("p", cls="cause").text() for li in panel.find_all("li")]
     return doc, causes
 
 
@@ -64,6 +63,8 @@ def bare(unconfigured: RunningDashboard) -> Iterator[httpx.Client]:
 
 def test_no_licence_configured(bare: httpx.Client) -> None:
     doc, causes = unable(bare.get("/"))
+    lead = doc.one("p", cls="lead").text()
+    assert lead == "The license is not configured."
     assert causes == [
         "License configuration missing: set license_key, license_domain and license_email"
     ]
@@ -80,6 +81,13 @@ def test_api_down_and_nothing_stored(tmp_path: Path) -> None:
         signed_in(dash) as http,
     ):
         doc, causes = unable(http.get("/"))
+        # The cause leads, and a refused connection is not a licence problem.
+        lead = doc.one("p", cls="lead").text()
+        assert lead == f"Cannot reach the License API at http://127.0.0.1:{port}/api.php."
+        assert "license configuration" not in doc.one("section", cls="panel").text()
+        assert {li.attrs["data-kind"] for li in doc.find_all("li", data_kind="*")} == {
+            "unreachable"
+        }
         assert causes
         assert all(
             cause == f"Failed to connect to License API: connection to 127.0.0.1:{port} refused"
@@ -121,6 +129,12 @@ def test_licence_refused_by_the_server(tmp_path: Path) -> None:
         with running_dashboard(srv, tmp_path / "dash") as dash, signed_in(dash) as http:
             doc, causes = unable(http.get("/"))
             assert set(causes) == {"License error: License is suspended"}
+            lead = doc.one("p", cls="lead").text()
+            assert lead == (
+                "The license server refused this license: License error: License is suspended"
+            )
+            panel = doc.one("section", cls="panel").text()
+            assert "Please check your license configuration and try again." in panel
             assert "license server refused" in doc.one("p", cls="detail").text()
 
 
@@ -147,7 +161,7 @@ def test_stored_data_is_shown_with_its_age_and_the_error(
         alert = doc.one("div", cls="warning", role="alert")
         assert alert.find_all("strong")[0].text().startswith("Showing stored data as of ")
         assert "(2 hours old): it could not be refreshed." in alert.text()
-        errors = [li.one("strong").text() for li in alert.find_all("li")]
+        errors = [li.one("p", cls="cause").text() for li in alert.find_all("li")]
         assert errors and all(e.startswith("Failed to connect to License API") for e in errors)
         assert parse(http.get("/?page=4").text).find_all("td", data_amount="*")
 
@@ -156,7 +170,10 @@ def test_stored_data_is_shown_with_its_age_and_the_error(
         after = parse(http.get("/").text)
         shown = flashes(after)
         assert shown and all(level == "error" for level, _ in shown)
-        assert all(text.startswith("Failed to connect to License API") for _, text in shown)
+        assert all(
+            text.startswith("Cannot reach the License API: Failed to connect to License API")
+            for _, text in shown
+        )
         assert balance(after) == balance(good)
 
         outage.down = False

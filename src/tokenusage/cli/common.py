@@ -13,10 +13,11 @@ import click
 
 from tokenusage.config import ConfigError, Settings, load_settings
 from tokenusage.licenseapi.errors import LicenseApiError
-from tokenusage.service import DashboardService
+from tokenusage.service import DashboardService, ExportRefused, Kind, Problem
 from tokenusage.store import StoreError
 
 T = TypeVar("T")
+EXIT_OTHER = 1
 EXIT_CONFIG = 2
 EXIT_API = 3
 
@@ -62,10 +63,29 @@ def run_with_service(settings: Settings, work: Callable[[DashboardService], Awai
 
     try:
         return asyncio.run(main())
+    except ExportRefused as exc:
+        raise problem_failure([exc.problem]) from exc
     except LicenseApiError as exc:
         raise ApiFailure(str(exc)) from exc
     except StoreError as exc:
         raise click.ClickException(f"local store: {exc}") from exc
+
+
+def exit_code(problems: list[Problem]) -> int:
+    """2 for configuration, 3 when the License API is the cause, 1 for anything else."""
+    if any(p.kind is Kind.CONFIG for p in problems):
+        return EXIT_CONFIG
+    if any(p.kind.from_license_api for p in problems):
+        return EXIT_API
+    return EXIT_OTHER
+
+
+def problem_failure(problems: list[Problem]) -> click.ClickException:
+    """One exception whose message lists the problems, with their exit code."""
+    kind = {EXIT_CONFIG: ConfigFailure, EXIT_API: ApiFailure}.get(
+        exit_code(problems), click.ClickException
+    )
+    return kind("; ".join(p.message for p in problems))
 
 
 def no_traceback(fn: Callable[..., T]) -> Callable[..., T]:

@@ -11,17 +11,17 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from tokenusage.cli.common import config_option, no_traceback, run_with_service, settings_from
-from tokenusage.service import DashboardService
+from tokenusage.service import DashboardService, Problem
 
 
 async def write_csv(service: DashboardService, out: TextIO, progress: Progress | None) -> int:
     """Write every transaction to `out`; returns the row count."""
     task = None
     written = 0
-    problems: list[str] = []
+    problems: list[Problem] = []
     async for chunk in service.export_csv(problems):
         for problem in problems:  # the export goes on from the stored copy: say so once
-            click.echo(f"warning: {problem}; exporting the stored copy", err=True)
+            click.echo(f"warning: {problem.message}; exporting the stored copy", err=True)
         problems.clear()
         if progress is not None and task is None:
             total = (await service.view(1)).window.total

@@ -15,15 +15,15 @@ from rich.console import Console
 from rich.table import Table
 
 from tokenusage.cli.common import (
-    ApiFailure,
     config_option,
+    exit_code,
     no_traceback,
+    problem_failure,
     run_with_service,
     settings_from,
 )
-from tokenusage.service import DashboardService
+from tokenusage.service import CacheInfo, DashboardService, DashboardView
 from tokenusage.usage.fmt import format_age, format_datetime_full, format_int, format_money
-from tokenusage.view import CacheInfo, DashboardView
 
 
 def _plain(value: Any) -> Any:
@@ -44,6 +44,7 @@ def _cache_json(cache: CacheInfo, now: datetime) -> dict[str, Any]:
         "rows": cache.rows,
         "upstream_total": cache.upstream_total,
         "limited": cache.limited,
+        "syncing": cache.syncing,
     }
 
 
@@ -65,8 +66,9 @@ def view_json(view: DashboardView) -> dict[str, Any]:
             "transactions": _cache_json(view.transactions_cache, view.now),
         },
         "stale": view.stale,
+        "complete": view.complete,
         "data_as_of": _plain(view.data_as_of),
-        "errors": view.errors,
+        "problems": [p.as_json() for p in view.problems],
     }
 
 
@@ -92,8 +94,8 @@ def print_view(
     if view.stale:
         as_of = format_datetime_full(view.data_as_of, tz, locale) if view.data_as_of else "?"
         console.print(f"[bold yellow]STALE DATA[/] as of {as_of}: it could not be refreshed")
-    for err in view.errors:
-        console.print(f"[red]error:[/] {err}", markup=True, highlight=False)
+    for problem in view.problems:
+        console.print(f"[red]error:[/] {problem.message}", markup=True, highlight=False)
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
@@ -150,15 +152,20 @@ def print_view(
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @no_traceback
 def status(config_file: Path | None, as_json: bool) -> None:
-    """Account, balance, usage, pricing, estimates and cache status."""
+    """Account, balance, usage, pricing, estimates and cache status.
+
+    Exits 0 only when everything shown is complete and current; with a problem it still
+    prints what it has, names the problem, and exits 3 (License API) or 1 (store)."""
     settings = settings_from(config_file)
-    view = run_with_service(settings, lambda service: service.view(1))
-    if view.errors and not view.has_data:
-        raise ApiFailure("; ".join(view.errors))
+    view = run_with_service(settings, lambda service: service.view(1, complete=True))
+    if view.problems and not view.has_data:
+        raise problem_failure(view.problems)
     if as_json:
         click.echo(json.dumps(view_json(view), indent=2))
     else:
         print_view(view, Console(), settings.locale, settings.tz, settings.low_balance_threshold)
+    if view.problems:
+        raise click.exceptions.Exit(exit_code(view.problems))
 
 
 @click.group()

@@ -12,7 +12,7 @@ from tokenusage.store.records import (
     PageAdded,
     StoreError,
     SyncSuperseded,
-    domain_hash,
+    licence_identity,
 )
 from tokenusage.store.sync import FullSync
 from tokenusage.store.viewread import StoredView
@@ -28,5 +28,5 @@ __all__ = [
     "StoreError",
     "StoredView",
     "SyncSuperseded",
-    "domain_hash",
+    "licence_identity",
 ]

@@ -127,6 +127,9 @@ EMPTY_STATUS = MirrorStatus(
 )
 
 
-def domain_hash(domain: str) -> str:
-    """The key several installations share one store by (the manual's md5 of the domain)."""
-    return hashlib.md5(domain.encode("utf-8"), usedforsecurity=False).hexdigest()
+def licence_identity(key: str, domain: str, email: str) -> str:
+    """The key everything stored for one licence is kept under (the manual keys its cache by
+    an md5 of the domain; another key or e-mail is another licence too). A digest, so the
+    licence key itself is never written to the store."""
+    text = "\n".join((key, domain.strip().lower(), email.strip().lower()))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]

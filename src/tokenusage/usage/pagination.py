@@ -1,7 +1,8 @@
 """The transaction table's page window: "Showing X-Y of Z transactions (Page N of M)".
 
-The page number comes straight from the query string, so anything a browser, a crawler or
-a hand-edited URL can send must land on a real page instead of an error.
+The page number comes from a query string or a command line: `parse_page` turns anything a
+browser, a crawler or a hand-edited URL can send into an int at that boundary, and `paginate`
+clamps it onto a real page instead of an error.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class PageWindow:
     next: int | None
 
 
-def _requested_page(page: object) -> int:
+def parse_page(page: object) -> int:
     """The integer the client asked for; 1 for anything that is not a whole number.
 
     Accepted: ints, integral floats and Decimals, and ASCII integer strings with optional
@@ -64,9 +65,7 @@ def _requested_page(page: object) -> int:
     return 1
 
 
-def paginate(
-    total: int, page: object, per_page: int = PER_PAGE, window: int = WINDOW
-) -> PageWindow:
+def paginate(total: int, page: int, per_page: int = PER_PAGE, window: int = WINDOW) -> PageWindow:
     """Clamp the requested page into 1..pages and describe it; never raises for `page`.
 
     An empty listing still has one (empty) page, so the page can render "Page 1 of 1".
@@ -78,7 +77,7 @@ def paginate(
     if window < 0:
         raise ValueError(f"window must be >= 0, got {window}")
     pages = max(1, -(-total // per_page))
-    current = min(max(_requested_page(page), 1), pages)
+    current = min(max(page, 1), pages)
     offset = (current - 1) * per_page
     return PageWindow(
         page=current,

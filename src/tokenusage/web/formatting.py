@@ -1,5 +1,5 @@
 """Numbers, money and times as one request shows them: `usage.fmt` bound to a locale and the
-business timezone, plus the troubleshooting hint for an error message."""
+business timezone, plus the headline and advice for each kind of problem."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from babel import Locale
 from babel.dates import format_date, format_skeleton
 from babel.numbers import format_decimal
 
+from tokenusage.service import Kind, Problem
 from tokenusage.usage import fmt
 from tokenusage.web.i18n import N_
 
@@ -52,9 +53,6 @@ class Formatter:
         local = (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(self.tz)
         return format_date(local, "medium", locale=self.locale)
 
-    def age(self, seconds: float) -> str:
-        return fmt.format_age(seconds, self.locale)
-
     def duration(self, seconds: float) -> str:
         """A configured period in words: "5 minutes", "1 hour", "10 minutos"."""
         return fmt.format_age(seconds, self.locale)
@@ -63,57 +61,79 @@ class Formatter:
         return format_decimal(value, locale=self.locale)
 
 
-# The manual's troubleshooting, keyed by the start of the error text the client produces.
-_HINTS = (
-    (
-        "Failed to connect to License API",
-        N_(
-            "The License API could not be reached. Check this server's internet connection, "
-            "DNS and TLS certificates, and that api_url is right; then retry."
-        ),
-    ),
-    (
-        "API returned HTTP",
-        N_(
-            "The License API reported an error. Wait a few minutes and retry; if it persists, "
-            "check that the license is valid and contact ComusThumbz support."
-        ),
-    ),
-    (
-        "Invalid API response format",
-        N_(
-            "The License API answered with something that is not the expected JSON. Open "
-            "Debug API to see the raw response and check the license settings."
-        ),
-    ),
-    (
-        "License error",
-        N_(
-            "The license server refused the license. Check license_key, license_domain and "
-            "license_email, and that the license is active and not expired."
-        ),
-    ),
-    (
-        "License configuration missing",
+# What each kind of problem is called on a page, and what to do about it (the manual's
+# troubleshooting). The page shows the headline, the problem's own message (its specific
+# cause, untranslated as the server or the system said it) and the advice.
+_WORDING: dict[Kind, tuple[str, str]] = {
+    Kind.CONFIG: (
+        N_("The license is not configured"),
         N_(
             "Set TOKENUSAGE_LICENSE_KEY, TOKENUSAGE_LICENSE_DOMAIN and TOKENUSAGE_LICENSE_EMAIL "
             "(or license_key, license_domain and license_email in the config file), then "
             "restart the dashboard."
         ),
     ),
-    (
-        "Local store unavailable",
+    Kind.LICENCE_REFUSED: (
+        N_("The license server refused this license"),
+        N_(
+            "The license server refused the license. Check license_key, license_domain and "
+            "license_email, and that the license is active and not expired."
+        ),
+    ),
+    Kind.UNREACHABLE: (
+        N_("Cannot reach the License API"),
+        N_(
+            "The License API could not be reached. Check this server's internet connection, "
+            "DNS and TLS certificates, and that api_url is right; then retry."
+        ),
+    ),
+    Kind.TIMEOUT: (
+        N_("The License API did not answer in time"),
+        N_(
+            "The License API is slow or unreachable. The stored data is shown meanwhile; "
+            "retry in a few minutes."
+        ),
+    ),
+    Kind.UPSTREAM_ERROR: (
+        N_("The License API reported an error"),
+        N_(
+            "The License API reported an error. Wait a few minutes and retry; if it persists, "
+            "check that the license is valid and contact ComusThumbz support."
+        ),
+    ),
+    Kind.BAD_RESPONSE: (
+        N_("The License API sent an answer the dashboard cannot read"),
+        N_(
+            "The License API answered with something that is not the expected JSON. Open "
+            "Debug API to see the raw response and check the license settings."
+        ),
+    ),
+    Kind.PAGING_FAULT: (
+        N_("The License API's history pages do not add up"),
+        N_(
+            "The transaction history could not be copied completely, so the previous copy is "
+            "kept. Retry later; if it persists, contact ComusThumbz support."
+        ),
+    ),
+    Kind.STORE_UNAVAILABLE: (
+        N_("The local store is unavailable"),
         N_(
             "The local store cannot be used. Check that the data directory is writable, or "
             "that the database in database_url is reachable."
         ),
     ),
-)
+    Kind.SYNC_STOPPED: (
+        N_("The transaction sync was stopped"),
+        N_("The next page view or Refresh Data starts a new one."),
+    ),
+}
 
 
-def hint_for(error: str) -> str | None:
-    """The msgid of what to do about `error`, or None when there is no specific advice."""
-    for prefix, hint in _HINTS:
-        if error.startswith(prefix):
-            return hint
-    return None
+def headline_for(problem: Problem) -> str:
+    """The msgid of the problem's headline."""
+    return _WORDING[problem.kind][0]
+
+
+def hint_for(problem: Problem) -> str:
+    """The msgid of what to do about the problem."""
+    return _WORDING[problem.kind][1]

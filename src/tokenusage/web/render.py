@@ -23,7 +23,7 @@ from tokenusage.config import Settings
 from tokenusage.store import MirrorRow
 from tokenusage.usage.branding import brand
 from tokenusage.usage.export import plain_decimal
-from tokenusage.web.formatting import Formatter, hint_for
+from tokenusage.web.formatting import Formatter, headline_for, hint_for
 from tokenusage.web.i18n import HTML_LANG, jinja_gettext_callables, negotiate, translations
 from tokenusage.web.sessions import csrf_token, pop_flashes
 
@@ -52,6 +52,7 @@ def make_environment() -> Environment:
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_callables(**jinja_gettext_callables(), newstyle=True)  # type: ignore[attr-defined]
     env.globals["hint_for"] = hint_for
+    env.globals["headline_for"] = headline_for
     return env
 
 

@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,19 @@ def csrf_token(session: dict[str, Any]) -> str:
         token = secrets.token_urlsafe(32)
         session["csrf"] = token
     return token
+
+
+def mark_live_since(session: dict[str, Any], when: datetime) -> None:
+    """The next page shows what an action fetched from `when` on as live (see `pop_live_since`)."""
+    session["live_since"] = when.isoformat()
+
+
+def pop_live_since(session: dict[str, Any]) -> datetime | None:
+    value = session.pop("live_since", None)
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def flash(session: dict[str, Any], level: str, text: str) -> None:

@@ -11,19 +11,25 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from tokenusage.service import Problem, Where
+from tokenusage.service.problems import problem as as_problem
 from tokenusage.store import StoreError
+from tokenusage.web.formatting import headline_for
 from tokenusage.web.i18n import N_
 from tokenusage.web.security import wants_json
-from tokenusage.web.sessions import flash
+from tokenusage.web.sessions import flash, mark_live_since
 from tokenusage.web.state import web_state
 
 
-def _done(request: Request, messages: list[tuple[str, str]]) -> Response:
+def _done(
+    request: Request, messages: list[tuple[str, str]], problems: list[Problem] | None = None
+) -> Response:
     if wants_json(request):
         return JSONResponse(
             {
                 "ok": all(level != "error" for level, _ in messages),
                 "messages": [{"level": level, "text": text} for level, text in messages],
+                "problems": [p.as_json() for p in problems or []],
             }
         )
     for level, text in messages:
@@ -31,15 +37,26 @@ def _done(request: Request, messages: list[tuple[str, str]]) -> Response:
     return RedirectResponse("/", status_code=303)
 
 
-def _errors(errors: list[str]) -> list[tuple[str, str]]:
-    return [("error", error) for error in errors]
+def _problems(request: Request, problems: list[Problem]) -> list[tuple[str, str]]:
+    """Each problem as one flash line: its translated headline, then its specific cause."""
+    renderer = web_state(request).renderer
+    return [
+        ("error", f"{renderer.gettext(request, headline_for(p))}: {p.message}") for p in problems
+    ]
 
 
 async def refresh(request: Request) -> Response:
     web = web_state(request)
-    errors = await web.service.refresh_all()
-    if errors:
-        return _done(request, _errors(errors))
+    mark_live_since(request.scope["session"], web.service.clock())
+    problems = await web.service.refresh_all()
+    if problems:
+        return _done(request, _problems(request, problems), problems)
+    if web.service.syncing:
+        text = N_(
+            "Account, statistics and pricing refreshed; the full transaction history is still "
+            "being copied, and the page shows its progress."
+        )
+        return _done(request, [("info", web.renderer.gettext(request, text))])
     return _done(
         request, [("success", web.renderer.gettext(request, N_("Data refreshed successfully")))]
     )
@@ -47,11 +64,14 @@ async def refresh(request: Request) -> Response:
 
 async def update_pricing(request: Request) -> Response:
     web = web_state(request)
-    errors = await web.service.refresh_pricing()
+    mark_live_since(request.scope["session"], web.service.clock())
+    problems = await web.service.refresh_pricing()
+    if problems:
+        return _done(request, _problems(request, problems), problems)
     text = web.renderer.gettext(
         request, N_("Pricing cache cleared. Latest prices will be fetched.")
     )
-    return _done(request, [("success", text), *_errors(errors)])
+    return _done(request, [("success", text)])
 
 
 async def clear_cache(request: Request) -> Response:
@@ -59,7 +79,8 @@ async def clear_cache(request: Request) -> Response:
     try:
         removed = await web.service.clear_transactions()
     except StoreError as exc:
-        return _done(request, [("error", str(exc))])
+        problem = as_problem(exc, Where.STORE, web.service.clock())
+        return _done(request, _problems(request, [problem]), [problem])
     text = web.renderer.ngettext(
         "Cleared %(num)s cached transaction. Fresh data will be fetched.",
         "Cleared %(num)s cached transactions. Fresh data will be fetched.",
@@ -72,8 +93,8 @@ async def clear_cache(request: Request) -> Response:
 
 async def sync(request: Request) -> Response:
     """What the page's auto-refresh calls: an incremental sync, never a purge."""
-    errors = await web_state(request).service.sync()
-    return JSONResponse({"ok": not errors, "errors": errors})
+    problems = await web_state(request).service.sync()
+    return JSONResponse({"ok": not problems, "problems": [p.as_json() for p in problems]})
 
 
 ROUTES = [

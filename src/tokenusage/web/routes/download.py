@@ -16,9 +16,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from tokenusage.licenseapi.errors import LicenseApiError
-from tokenusage.service_export import CsvChunk
+from tokenusage.service import CsvChunk, ExportRefused, Problem, Where
+from tokenusage.service.problems import problem as as_problem
 from tokenusage.store import StoreError
+from tokenusage.web.formatting import headline_for
 from tokenusage.web.i18n import N_
 from tokenusage.web.sessions import flash
 from tokenusage.web.state import web_state
@@ -33,16 +34,21 @@ def filename(domain: str, now: datetime) -> str:
 async def download_csv(request: Request) -> Response:
     web = web_state(request)
     service = web.service
-    problems: list[str] = []
+    problems: list[Problem] = []
     chunks = cast(AsyncGenerator[CsvChunk, None], service.export_csv(problems))
     try:
         first = await anext(chunks, None)
-    except (LicenseApiError, StoreError) as exc:
+    except (ExportRefused, StoreError) as exc:
         await chunks.aclose()
+        found = (
+            exc.problem
+            if isinstance(exc, ExportRefused)
+            else as_problem(exc, Where.STORE, service.clock())
+        )
         text = web.renderer.gettext(
             request, N_("Failed to fetch data for download. Please try again.")
         )
-        return _back(request, [("error", text), ("error", str(exc))])
+        return _back(request, [("error", text), ("error", _line(request, found))])
     if first is None or first.rows == 0:
         await chunks.aclose()
         text = web.renderer.gettext(request, N_("No transaction history available to download."))
@@ -52,7 +58,7 @@ async def download_csv(request: Request) -> Response:
         note = web.renderer.gettext(
             request, N_("The download is the stored copy: it could not be brought up to date.")
         )
-        _note(request, [("warning", note), *(("warning", p) for p in problems)])
+        _note(request, [("warning", note), *(("warning", _line(request, p)) for p in problems)])
 
     async def body() -> AsyncIterator[str]:
         try:
@@ -67,6 +73,12 @@ async def download_csv(request: Request) -> Response:
         body(),
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _line(request: Request, problem: Problem) -> str:
+    return (
+        f"{web_state(request).renderer.gettext(request, headline_for(problem))}: {problem.message}"
     )
 
 

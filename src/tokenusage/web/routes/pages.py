@@ -11,9 +11,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tokenusage.licenseapi.exchange import Exchange
-from tokenusage.view import DashboardView
+from tokenusage.service import DashboardView
+from tokenusage.usage.pagination import parse_page
 from tokenusage.web.i18n import N_
 from tokenusage.web.render import Renderer, locale_of
+from tokenusage.web.sessions import pop_live_since
 from tokenusage.web.state import web_state
 
 # The debug page's sections: the calls the manual lists, in its order.
@@ -29,7 +31,9 @@ async def overview(request: Request) -> Response:
     if request.query_params.get("debug") == "1":
         return await debug(request)
     web = web_state(request)
-    view = await web.service.view(request.query_params.get("page", "1"))
+    live_since = pop_live_since(request.scope["session"])
+    page = parse_page(request.query_params.get("page", "1"))
+    view = await web.service.view(page, live_since=live_since)
     if not view.configured or not view.has_data:
         return web.renderer.render(request, "unable.html", {"view": view}, status=503)
     locale = locale_of(request, web.settings)

@@ -43,7 +43,7 @@ async def _notice(web: WebState, request: Request) -> str | None:
         return web.renderer.gettext(
             request,
             N_("The local store is unavailable (%(error)s), so no admin can sign in."),
-            error=service.store_error or "?",
+            error=service.store_problem.message if service.store_problem else "?",
         )
     if not await web.has_admins():
         return web.renderer.gettext(

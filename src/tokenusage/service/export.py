@@ -9,17 +9,18 @@ not the whole history, the export fails with the reason instead of delivering pa
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from anyio import to_thread
 
 from tokenusage.licenseapi.errors import LicenseApiError
+from tokenusage.service.assemble import LiveHistory
+from tokenusage.service.context import Context
+from tokenusage.service.history import HistorySync
+from tokenusage.service.problems import Problem, Where
 from tokenusage.store import MirrorRow, StoreError
 from tokenusage.usage.export import HEADER_TEXT, iter_csv
 from tokenusage.usage.export_lines import CsvLines, ExportRecord
-
-if TYPE_CHECKING:
-    from tokenusage.service import DashboardService
 
 EXPORT_BATCH = 5000
 
@@ -31,51 +32,61 @@ class CsvChunk(NamedTuple):
     rows: int
 
 
-async def _mirror_ready(service: DashboardService, errors: list[str]) -> bool:
-    await service.history.ensure(errors)
-    store = service.store
-    if store is None:
-        return False
-    status = await service.store_call(lambda: store.mirror_status(service.domain_hash), errors)
+class ExportRefused(Exception):
+    """The complete history cannot be exported; `problem` says why."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+async def _mirror_ready(ctx: Context, history: HistorySync, problems: list[Problem]) -> bool:
+    await history.ensure(problems)
+    status = await ctx.stored(lambda s: s.mirror_status(ctx.identity), problems)
     return status is not None and status.present
 
 
-async def _live_rows(service: DashboardService, errors: list[str]) -> list[MirrorRow]:
+async def _live_rows(ctx: Context, live: LiveHistory, problems: list[Problem]) -> list[MirrorRow]:
     """The newest page of history, fetched now, when it is the whole history."""
-    if errors:  # the mirror could not be brought up: that is the reason to give
-        raise LicenseApiError(errors[0])
-    rows, total, _ = await service.live.fetch(service.client, service.settings.history_page_size, 0)
+    if problems:  # the mirror could not be brought up: that is the reason to give
+        raise ExportRefused(problems[0])
+    try:
+        rows, total, _ = await live.fetch(ctx.client, ctx.settings.history_page_size, 0)
+    except LicenseApiError as exc:
+        raise ExportRefused(ctx.problem(exc, Where.HISTORY)) from exc
     if total > len(rows):
-        detail = service.store_error or "no local store"
-        raise StoreError(
+        detail = ctx.store_problem.message if ctx.store_problem else "no local store"
+        error = StoreError(
             f"Local store unavailable ({detail}): only the newest {len(rows):,} of {total:,} "
             "transactions could be fetched, so the complete history cannot be exported"
         )
+        raise ExportRefused(ctx.problem(error, Where.STORE))
     return rows
 
 
 async def export_csv(
-    service: DashboardService, problems: list[str] | None = None
+    ctx: Context,
+    history: HistorySync,
+    live: LiveHistory,
+    problems: list[Problem] | None = None,
 ) -> AsyncIterator[CsvChunk]:
     """The history as CSV text, newest first. The first chunk holds the BOM, the header and
     the first batch (so `rows == 0` there means an empty history); more chunks follow.
 
-    Reading and formatting run together in a worker thread, on the store's lean export read
-    (`Store.iter_export` and `usage.export_lines.CsvLines`). `problems` receives what went
-    wrong but did not stop the export (a failed sync: the file is the stored copy).
+    `problems` receives what went wrong but did not stop the export (a failed sync: the file
+    is the stored copy); `ExportRefused` is raised when no complete copy can be had.
     """
-    tz = service.settings.tz
-    errors: list[str] = []
-    store = service.store
-    ready = store is not None and await _mirror_ready(service, errors)
+    found: list[Problem] = []
+    store = ctx.store
+    ready = store is not None and await _mirror_ready(ctx, history, found)
     if problems is not None:
-        problems.extend(errors)
+        problems.extend(found)
     if store is None or not ready:
-        rows = await _live_rows(service, errors)
-        yield CsvChunk("".join(iter_csv(rows, tz)), len(rows))
+        rows = await _live_rows(ctx, live, found)
+        yield CsvChunk("".join(iter_csv(rows, ctx.settings.tz)), len(rows))
         return
-    lines = CsvLines(tz)
-    records = store.iter_export(service.domain_hash, batch=EXPORT_BATCH)
+    lines = CsvLines(ctx.settings.tz)
+    records = store.iter_export(ctx.identity, batch=EXPORT_BATCH)
     try:
         first = await to_thread.run_sync(_format_next, records, lines)
         yield CsvChunk(HEADER_TEXT + first.text, first.rows) if first else CsvChunk(HEADER_TEXT, 0)

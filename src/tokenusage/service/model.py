@@ -7,16 +7,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Literal
 
 from tokenusage.licenseapi.exchange import Exchange
 from tokenusage.licenseapi.models import Pricing, UserInfo, UserStats
+from tokenusage.service.problems import Problem
 from tokenusage.store import MirrorRow
 from tokenusage.usage.estimates import Estimates
 from tokenusage.usage.pagination import PageWindow
 
+# live: fetched from the License API for this view (or moments ago); cached: the stored copy;
+# none: not available at all.
 Source = Literal["live", "cached", "none"]
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    """How far a running full sync has copied the history (total: as the server reports it)."""
+
+    rows: int
+    total: int | None
 
 
 @dataclass(frozen=True)
@@ -28,14 +38,17 @@ class CacheInfo:
     rows: int | None = None
     upstream_total: int | None = None
     limited: bool = False
-    # A sync is still copying the history into the local store (a cold view shows the newest
-    # page as fetched meanwhile).
+    # A full sync is copying the history into the local store right now.
     syncing: bool = False
+    progress: SyncProgress | None = None
 
     def age_seconds(self, now: datetime) -> float | None:
         return (
             None if self.fetched_at is None else max(0.0, (now - self.fetched_at).total_seconds())
         )
+
+
+NONE = CacheInfo("none", None)
 
 
 @dataclass(frozen=True)
@@ -52,45 +65,34 @@ class DashboardView:
     pricing_cache: CacheInfo
     transactions_cache: CacheInfo
     account_cache: CacheInfo
-    errors: list[str] = field(default_factory=list)
-    stats_cache: CacheInfo = CacheInfo("none", None)
+    stats_cache: CacheInfo = NONE
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def caches(self) -> tuple[CacheInfo, ...]:
+        return (self.account_cache, self.stats_cache, self.pricing_cache, self.transactions_cache)
 
     @property
     def stale(self) -> bool:
-        """Some data shown is stored data that could not be refreshed because of an error."""
-        stored = any(
-            c.source == "cached"
-            for c in (
-                self.account_cache,
-                self.stats_cache,
-                self.pricing_cache,
-                self.transactions_cache,
-            )
-        )
-        return bool(self.errors) and self.has_data and stored
+        """Some data shown is a stored copy that could not be refreshed because of a problem."""
+        stored = any(c.source == "cached" for c in self.caches)
+        return bool(self.problems) and self.has_data and stored
 
     @property
     def has_data(self) -> bool:
         return self.account is not None or self.stats is not None or bool(self.transactions)
 
     @property
-    def data_as_of(self) -> datetime | None:
-        """The oldest fetch time among what is shown: the honest 'data as of'."""
-        times = [
-            c.fetched_at
-            for c in (
-                self.account_cache,
-                self.stats_cache,
-                self.pricing_cache,
-                self.transactions_cache,
-            )
-            if c.fetched_at is not None
-        ]
-        return min(times) if times else None
+    def complete(self) -> bool:
+        """Everything asked for is shown, fresh, whole and without a problem."""
+        tcache = self.transactions_cache
+        return not self.problems and not tcache.limited and not tcache.syncing
 
     @property
-    def page_amount_total(self) -> Decimal:
-        return sum((t.amount for t in self.transactions), Decimal(0))
+    def data_as_of(self) -> datetime | None:
+        """The oldest fetch time among what is shown: the honest 'data as of'."""
+        times = [c.fetched_at for c in self.caches if c.fetched_at is not None]
+        return min(times) if times else None
 
 
 @dataclass(frozen=True)
@@ -104,4 +106,4 @@ class DebugInfo:
     pricing_cache: CacheInfo
     transactions_cache: CacheInfo
     exchanges: dict[str, Exchange]
-    errors: list[str]
+    problems: list[Problem]

@@ -1,0 +1,328 @@
+"""`DashboardService`: the one door the web pages, the CLI and the JSON API go through.
+
+Typed inputs in (`page: int`), view models and `Problem`s out. Its collaborators get what they
+need passed in (`Context`): freshness (`freshness`), the history mirror (`history`), view
+assembly (`assemble`), export and debug. The store is synchronous and runs in worker threads.
+
+A warm view is one trip to the store (`Store.read_view`). A cold view sends its upstream
+requests at once and answers from the newest page of history as soon as it is parsed, while
+the rest of the history is mirrored behind it. No view waits longer than `timeout` in all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from tokenusage.config import Settings
+from tokenusage.licenseapi.client import LicenseApiClient
+from tokenusage.licenseapi.errors import LicenseApiError
+from tokenusage.licenseapi.models import History
+from tokenusage.service import debug as debug_page
+from tokenusage.service import export
+from tokenusage.service.assemble import (
+    LiveHistory,
+    Page,
+    ViewMemo,
+    assemble,
+    empty_view,
+    live_page,
+    mirror_page,
+)
+from tokenusage.service.context import Context
+from tokenusage.service.flights import Upstream, within
+from tokenusage.service.freshness import ACCOUNT, PRICING, STATS, no_answer, obtain, source_of
+from tokenusage.service.history import FULL, INCREMENTAL, FirstPage, HistorySync
+from tokenusage.service.model import NONE, CacheInfo, DashboardView, DebugInfo
+from tokenusage.service.problems import DeadlinePassed, Kind, Problem, Where, unique
+from tokenusage.store import Store, StoreError
+from tokenusage.usage.pagination import paginate
+
+log = logging.getLogger(__name__)
+NOT_CONFIGURED = "License configuration missing: set license_key, license_domain and license_email"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class DashboardService:
+    def __init__(
+        self,
+        settings: Settings,
+        client: LicenseApiClient,
+        store: Store | None,
+        *,
+        store_error: str | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.settings = settings
+        self.ctx = Context(settings, client, store, clock, Upstream(settings.failure_backoff))
+        if store_error is not None:
+            self.ctx.store_problem = self.ctx.problem(StoreError(store_error), Where.STORE)
+        self.history = HistorySync(self.ctx)
+        self.live = LiveHistory()
+        self.memo = ViewMemo(settings.view_memo_seconds)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> DashboardService:
+        """Open the store; a store that cannot be opened is reported and live data is used."""
+        store: Store | None = None
+        error = None
+        try:
+            store = Store.open(settings.store_url)
+        except StoreError as exc:
+            error = str(exc)
+            log.error("local store unavailable, serving live data only: %s", exc)
+        client = LicenseApiClient.from_settings(settings, transport=kwargs.pop("transport", None))
+        return cls(settings, client, store, store_error=error, **kwargs)
+
+    @property
+    def store(self) -> Store | None:
+        return self.ctx.store
+
+    @property
+    def client(self) -> LicenseApiClient:
+        return self.ctx.client
+
+    @property
+    def identity(self) -> str:
+        """The key of everything stored for this licence (key, domain and e-mail)."""
+        return self.ctx.identity
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        """The service's "now" (UTC); tests may replace it."""
+        return self.ctx.clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], datetime]) -> None:
+        self.ctx.clock = clock
+
+    @property
+    def store_problem(self) -> Problem | None:
+        """Why the store could not be opened at start-up, when it could not."""
+        return self.ctx.store_problem
+
+    @property
+    def syncing(self) -> bool:
+        """A full sync is running in this process."""
+        return self.ctx.upstream.flights.running(FULL)
+
+    async def aclose(self, *, wait: bool = True) -> None:
+        """Close the client and the store. A sync still mirroring the history behind a cold
+        view is awaited (a CLI run completes the mirror), or cancelled with `wait=False`
+        (a server shutting down); a cancelled sync leaves the previous mirror whole."""
+        await self.ctx.upstream.flights.drain(cancel=not wait)
+        await self.ctx.client.aclose()
+        store = self.ctx.store
+        if store is not None:
+            await asyncio.to_thread(store.close)
+
+    async def wait_idle(self) -> None:
+        """Wait until nothing runs behind a view (a sync mirroring the rest of the history)."""
+        await self.ctx.upstream.flights.drain(cancel=False)
+
+    def _problems(self) -> list[Problem]:
+        found = self.ctx.store_problem
+        return [found] if found is not None else []
+
+    def _not_configured(self) -> Problem:
+        return Problem(Kind.CONFIG, Where.CONFIG, NOT_CONFIGURED, self.clock())
+
+    def _deadline(self) -> float:
+        return asyncio.get_running_loop().time() + self.settings.timeout
+
+    # -- the page ----------------------------------------------------------------------------
+
+    async def view(
+        self, page: int = 1, *, complete: bool = False, live_since: datetime | None = None
+    ) -> DashboardView:
+        """Everything one page shows. Missing or stale pieces are fetched concurrently, within
+        `timeout` in all. `complete` (the CLI): wait for the whole history to be mirrored,
+        within `sync_deadline`, instead of answering from its first page. Stored data fetched
+        since `live_since` (by the action that led to this page) is labelled live."""
+        ctx = self.ctx
+        if not self.settings.licence_configured:
+            return empty_view(self.settings, self.clock(), [self._not_configured()])
+        problems = self._problems()
+        store = ctx.store
+        memo_ok = not complete and live_since is None
+        if store is not None and memo_ok and (memo := self.memo.get(page, store.writes)):
+            return replace(memo, now=self.clock())
+        deadline = self._deadline()
+        per_page = self.settings.page_size
+        landed = ctx.upstream.snapshot()
+        writes = store.writes if store is not None else 0
+
+        def page_of(rows: int) -> int:
+            return paginate(rows, page, per_page).page
+
+        stored = await ctx.stored(
+            lambda s: s.read_view(ctx.identity, ctx.identity, per_page, page_of), problems
+        )
+        stale = stored is not None and not self.history.fresh(stored.mirror)
+
+        def covers(h: History) -> bool:
+            return not complete and live_page(h, page, per_page, self.clock()) is not None
+
+        async def history() -> tuple[bool, FirstPage | None]:
+            if stored is None or not stale:
+                return False, None
+            return await self.history.for_view(
+                stored.mirror, problems, landed[INCREMENTAL], covers, None if complete else deadline
+            )
+
+        account_c = obtain(
+            ctx,
+            ACCOUNT,
+            problems,
+            stored.info if stored else None,
+            seen=landed[ACCOUNT.key],
+            deadline=deadline,
+            live_since=live_since,
+        )
+        stats_c = obtain(
+            ctx,
+            STATS,
+            problems,
+            stored.stats if stored else None,
+            seen=landed[STATS.key],
+            deadline=deadline,
+            live_since=live_since,
+        )
+        pricing_c = obtain(
+            ctx,
+            PRICING,
+            problems,
+            stored.pricing if stored else None,
+            seen=landed[PRICING.key],
+            deadline=deadline,
+            live_since=live_since,
+        )
+        (synced, first), account, stats, pricing = await asyncio.gather(
+            history(), account_c, stats_c, pricing_c
+        )
+        pieces = (account, stats, pricing)
+        progress = self.history.progress
+        parts: Page | None = None
+        if stored is None:
+            parts = await self._live_page(page, problems, deadline)
+        elif not stale:
+            source = source_of(stored.mirror.synced_at, live_since)
+            parts = mirror_page(stored.mirror, stored.rows, page, per_page, source, progress)
+            fetched = any(info.source == "live" for _, info in pieces)
+            quiet = not problems and self.history.last_failure is None
+            if not fetched and quiet and memo_ok:
+                view = assemble(self.settings, self.clock(), pieces, parts, problems)
+                self.memo.put(page, writes, view)
+                return view
+        elif first is not None:
+            parts = live_page(first[0], page, per_page, first[1], progress)
+        else:
+            parts = await self._reread_page(page, synced, problems)
+        if parts is None and stored is not None:
+            parts = mirror_page(stored.mirror, stored.rows, page, per_page, "cached")
+        assert parts is not None
+        failure = self.history.last_failure
+        if failure is not None and not any(p.where is Where.HISTORY for p in problems):
+            problems.append(failure)
+        return assemble(self.settings, self.clock(), pieces, parts, problems)
+
+    async def _live_page(self, page: int, problems: list[Problem], deadline: float) -> Page:
+        """No usable store: the newest page of history straight from the API."""
+        per_page = self.settings.page_size
+        fetch = self.ctx.upstream.run(
+            "history-live",
+            lambda: self.live.fetch(
+                self.ctx.client, self.settings.history_page_size, self.settings.account_ttl
+            ),
+        )
+        try:
+            rows, total, at = await within(fetch, deadline, "")
+        except (LicenseApiError, DeadlinePassed) as exc:
+            if isinstance(exc, DeadlinePassed):
+                exc = no_answer(self.settings.timeout)
+            problems.append(self.ctx.problem(exc, Where.HISTORY))
+            return [], paginate(0, 1, per_page), NONE
+        window = paginate(len(rows), page, per_page)
+        info = CacheInfo("live", at, len(rows), total, total > len(rows))
+        return rows[window.offset : window.offset + per_page], window, info
+
+    async def _reread_page(self, page: int, synced: bool, problems: list[Problem]) -> Page | None:
+        ctx = self.ctx
+        per_page = self.settings.page_size
+        found = await ctx.stored(
+            lambda s: s.page_with_status(
+                ctx.identity, per_page, lambda rows: paginate(rows, page, per_page).page
+            ),
+            problems,
+        )
+        if found is None:
+            return None
+        status, rows = found
+        return mirror_page(
+            status, rows, page, per_page, "live" if synced else "cached", self.history.progress
+        )
+
+    # -- actions -----------------------------------------------------------------------------
+
+    async def refresh_all(self) -> list[Problem]:
+        """The manual's Refresh Data: full resync and fresh account, stats and pricing, waited
+        for until `timeout` (a longer full sync goes on, and the page shows its progress).
+        What cannot be fetched keeps its stored copy."""
+        if not self.settings.licence_configured:
+            return [self._not_configured()]
+        problems = self._problems()
+        deadline = self._deadline()
+        await asyncio.gather(
+            obtain(self.ctx, PRICING, problems, force=True, deadline=deadline),
+            obtain(self.ctx, ACCOUNT, problems, force=True, deadline=deadline),
+            obtain(self.ctx, STATS, problems, force=True, deadline=deadline),
+            self.history.ensure(problems, force_full=True, deadline=deadline),
+        )
+        return unique(problems)
+
+    async def refresh_pricing(self) -> list[Problem]:
+        """Update Pricing: fetch the current prices now. The stored ones are replaced only
+        by an answer, so a failing API leaves the page with the last known prices."""
+        if not self.settings.licence_configured:
+            return [self._not_configured()]
+        problems = self._problems()
+        await obtain(self.ctx, PRICING, problems, force=True, deadline=self._deadline())
+        return problems
+
+    async def sync(self) -> list[Problem]:
+        """What auto-refresh does: fresh statistics and an incremental sync, never a purge."""
+        problems: list[Problem] = []
+        if self.settings.licence_configured:
+            deadline = self._deadline()
+            await asyncio.gather(
+                obtain(self.ctx, STATS, problems, force=True, deadline=deadline),
+                self.history.ensure(problems, revalidate=True, deadline=deadline),
+            )
+        return unique(problems)
+
+    async def clear_transactions(self) -> int:
+        """Clear Cache: remove the mirror; the next view does a full sync. Rows removed."""
+        self.live.clear()
+        await self.history.cancel()  # what a running sync would still write is thrown away
+        return await self.ctx.stored_or_raise(lambda s: s.clear_transactions(self.identity))
+
+    async def clear_pricing(self) -> int:
+        """Drop the cached prices (the next view fetches them); entries removed."""
+        return await self.ctx.stored_or_raise(lambda s: s.clear_pricing(self.identity))
+
+    def export_csv(self, problems: list[Problem] | None = None) -> AsyncIterator[export.CsvChunk]:
+        """The complete history as CSV text chunks (BOM and header first), bounded memory;
+        `problems` gets what went wrong without stopping it."""
+        return export.export_csv(self.ctx, self.history, self.live, problems)
+
+    async def debug(self, live: bool = True) -> DebugInfo:
+        """The Debug API page: settings, store status and, with `live`, the raw answers of
+        fresh user/info, user/stats and first-5-transactions calls."""
+        return await debug_page.debug_info(self.ctx, live)

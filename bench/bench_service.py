@@ -77,7 +77,7 @@ async def cold_view(url: str, tmp: Path, lic: Any) -> None:
         view = await service.view(1)
         samples.append(time.perf_counter() - start)
         await service.aclose()
-        assert not view.errors and view.window.total == COLD, view.errors
+        assert not view.problems and view.window.total == COLD, view.problems
     med = statistics.median(samples) * 1000
     print(
         f"1. cold view ({COLD:,} rows) with {LATENCY * 1000:.0f} ms per upstream call: "
@@ -102,7 +102,7 @@ async def warm_pages(
             start = time.perf_counter()
             view = await service.view(page)
             samples.append(time.perf_counter() - start)
-        assert view.window.page == page and not view.errors
+        assert view.window.page == page and not view.problems
         out.append(statistics.median(samples) * 1000)
     return out[0], out[1]
 

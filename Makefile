@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= demo-data
 HOST ?= 127.0.0.1
+PORT ?= 8000
+API_PORT ?= 8100
 
 .PHONY: venv test check lint types format demo bench messages clean
 
@@ -33,7 +35,8 @@ types: $(STAMP)
 check: lint types test
 
 demo: $(STAMP)
-	$(VENV)/bin/tokenusage demo --data-dir $(DEMO_DIR) --host $(HOST)
+	$(VENV)/bin/tokenusage demo --data-dir $(DEMO_DIR) --host $(HOST) --port $(PORT) \
+	  --api-port $(API_PORT)
 
 bench: $(STAMP)
 	@for script in bench/bench_*.py; do \

@@ -16,11 +16,11 @@ from starlette.applications import Starlette
 
 from tests.fixtures import RunningLicenseServer
 from tests.support.liveserver import serve
+from tokenusage.accounts import hash_password
 from tokenusage.config import Settings, load_settings
 from tokenusage.service import DashboardService
 from tokenusage.store import Store, domain_hash
 from tokenusage.web.app import create_app
-from tokenusage.web.auth import hash_password
 
 ADMIN = "admin"
 PASSWORD = "correct horse battery staple"

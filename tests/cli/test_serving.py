@@ -10,6 +10,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -62,7 +63,7 @@ def test_serve_on_a_busy_port_is_exit_code_1(busy_port: int, tmp_path: Path) -> 
     assert result.stderr == f"Error: port {busy_port} on 127.0.0.1 is in use\n"
 
 
-def _wait_until_up(url: str, proc: subprocess.Popen[str], timeout: float = 90) -> None:
+def _wait_until_up(url: str, proc: subprocess.Popen[Any], timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, "the demo exited before it answered"
@@ -111,3 +112,26 @@ def test_demo_stops_on_a_signal_and_its_exports_drive_the_cli(
             proc.wait()
     assert code in (0, 130)
     assert "Traceback" not in err.read_text()
+
+
+def test_serve_stops_on_ctrl_c(tmp_path: Path) -> None:
+    port = free_port()
+    env = clean_env(TOKENUSAGE_DATA_DIR=str(tmp_path / "data"))
+    err = tmp_path / "err"
+    with err.open("w") as stderr:
+        proc = subprocess.Popen(
+            tokenusage_cmd("serve", "--port", str(port)),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    try:
+        _wait_until_up(f"http://127.0.0.1:{port}/login", proc)
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert code in (0, 130)
+    assert "Traceback" not in err.read_text() and "Aborted" not in err.read_text()

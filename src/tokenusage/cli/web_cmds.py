@@ -11,6 +11,8 @@ from tokenusage.cli.logs import LEVELS, configure_server_logging
 from tokenusage.cli.ports import bind
 from tokenusage.config import ConfigError
 
+EXIT_INTERRUPTED = 130
+
 
 @click.command()
 @config_option
@@ -42,6 +44,9 @@ def serve(config_file: Path | None, host: str, port: int, log_level: str | None)
         # After uvicorn's own logging set-up, which would otherwise replace this one.
         configure_server_logging(settings.log_level)
         click.echo(f"tokenusage dashboard on http://{host}:{port}/", err=True)
-        uvicorn.Server(config).run(sockets=[listener])
+        try:
+            uvicorn.Server(config).run(sockets=[listener])
+        except KeyboardInterrupt:  # uvicorn re-raises Ctrl+C after a clean shutdown
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
     finally:
         listener.close()

@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed-dev
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEMO_DIR ?= demo-data
 HOST ?= 127.0.0.1
+PORT ?= 8000
+API_PORT ?= 8100
 UV_VERSION := 0.13.9
 LOCK_FLAGS := --generate-hashes --universal --python-version 3.11 --no-header --quiet
 
@@ -55,7 +57,8 @@ types: $(STAMP)
 check: lint types test
 
 demo: $(RUNTIME_STAMP)
-	$(VENV)/bin/tokenusage demo --data-dir $(DEMO_DIR) --host $(HOST)
+	$(VENV)/bin/tokenusage demo --data-dir $(DEMO_DIR) --host $(HOST) --port $(PORT) \
+	  --api-port $(API_PORT)
 
 bench: $(STAMP)
 	@for script in bench/bench_*.py; do \

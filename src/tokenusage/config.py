@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     # one load balancer must share it, so set it explicitly there.
     session_secret: SecretStr = SecretStr("")
     session_max_age: int = Field(43_200, ge=60)
+    # What `tokenusage serve` logs; tracebacks of unexpected errors only at debug.
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
     @field_validator("timezone")
     @classmethod

@@ -18,9 +18,9 @@ from tests.fixtures import RunningLicenseServer
 from tests.support.liveserver import serve
 from tokenusage.config import Settings, load_settings
 from tokenusage.service import DashboardService
+from tokenusage.service.admins import hash_password
 from tokenusage.store import Store, licence_identity
 from tokenusage.web.app import create_app
-from tokenusage.web.auth import hash_password
 
 ADMIN = "admin"
 PASSWORD = "correct horse battery staple"

@@ -59,6 +59,10 @@ class Cluster:
 
     def start(self) -> None:
         self._run("initdb", "-D", str(self.datadir), "-A", "trust", "-U", "postgres", "-E", "UTF8")
+        self.resume()
+
+    def resume(self) -> None:
+        """Start the server again on the same data after `stop` (an outage that ends)."""
         opts = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"

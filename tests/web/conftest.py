@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from tests.fixtures import RunningLicenseServer, running_license_server
 from tests.support.dashboard import RunningDashboard, running_dashboard, sign_in
 from tests.web.support import signed_in
-from tokenusage.web import auth
+from tokenusage.service import admins as accounts
 
 SEEDED_TRANSACTIONS = 1200
 
@@ -20,10 +20,12 @@ def cheap_password_hashing() -> Iterator[None]:
     """The same Argon2id code paths at a tiny cost: at the production cost a sign-in takes
     0.1-0.4 s here, and these tests sign in dozens of times."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1))
-        auth._dummy_hash.cache_clear()
+        patch.setattr(
+            accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+        )
+        accounts._dummy_hash.cache_clear()
         yield
-    auth._dummy_hash.cache_clear()
+    accounts._dummy_hash.cache_clear()
 
 
 @pytest.fixture

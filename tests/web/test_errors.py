@@ -4,6 +4,7 @@ cause, stored data shown with its age when the API goes away, and friendly error
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -244,3 +245,24 @@ def test_update_pricing_while_the_api_is_down_keeps_the_stored_prices(
         doc = parse(http.get("/").text)
         assert any(level == "error" for level, _ in flashes(doc))
         assert "$5.00" in doc.one(aria_labelledby="pricing-title").text()
+
+
+@pytest.mark.parametrize(("level", "traceback"), [(logging.INFO, False), (logging.DEBUG, True)])
+def test_an_unexpected_failure_logs_one_line_below_debug(
+    unconfigured: RunningDashboard,
+    bare: httpx.Client,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    level: int,
+    traceback: bool,
+) -> None:
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("internal detail")
+
+    monkeypatch.setattr(unconfigured.service, "view", broken)
+    caplog.set_level(level, logger="tokenusage.web")
+    assert bare.get("/").status_code == 500
+    records = [r for r in caplog.records if r.name.startswith("tokenusage.web")]
+    assert len(records) == 1
+    assert "RuntimeError: internal detail" in records[0].getMessage()
+    assert bool(records[0].exc_info) is traceback

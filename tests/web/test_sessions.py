@@ -16,9 +16,9 @@ from argon2 import PasswordHasher
 from tests.support.dashboard import RunningDashboard, csrf_from, running_dashboard, sign_in
 from tests.web.pagetools import flashes, parse
 from tests.web.support import signed_in
+from tokenusage.service.admins import hash_password, needs_rehash
 from tokenusage.store import Store, StoreError
 from tokenusage.web import state
-from tokenusage.web.auth import hash_password, needs_rehash
 from tokenusage.web.sessions import COOKIE_NAME
 
 SECOND_ADMIN, SECOND_PASSWORD = "operator", "another long passphrase"

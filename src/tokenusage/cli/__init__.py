@@ -6,6 +6,7 @@ export` does not pay for the web app, uvicorn or the reference server."""
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
 
@@ -17,12 +18,17 @@ COMMANDS = {
     "status": "tokenusage.cli.status_cmds:status",
     "export": "tokenusage.cli.export_cmd:export",
     "cache": "tokenusage.cli.status_cmds:cache",
-    "admin": "tokenusage.cli.web_cmds:admin",
+    "admin": "tokenusage.cli.admin_cmds:admin",
     "licenseserver": "tokenusage.cli.licenseserver_cmds:licenseserver",
 }
 
 
 class LazyGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        from tokenusage.cli.common import no_traceback
+
+        return no_traceback(super().invoke)(ctx)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
 
@@ -38,8 +44,19 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tokenusage")
-def cli() -> None:
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Log what happens: -v the details (retries, fetches), -vv debug with tracebacks.",
+)
+@click.pass_context
+def cli(ctx: click.Context, verbose: int) -> None:
     """Token & Credit Usage Dashboard for ComusThumbz licence holders."""
+    from tokenusage.cli.logs import configure_cli_logging
+
+    ctx.obj = {"verbose": verbose}
+    ctx.call_on_close(configure_cli_logging(verbose))
 
 
 def main() -> None:

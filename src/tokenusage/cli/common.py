@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from tokenusage.cli.logs import one_line
 from tokenusage.config import ConfigError, Settings, load_settings
-from tokenusage.licenseapi.errors import LicenseApiError
-from tokenusage.service import DashboardService, ExportRefused, Kind, Problem
-from tokenusage.store import StoreError
 
+if TYPE_CHECKING:
+    from tokenusage.service import DashboardService, Problem
+
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 EXIT_OTHER = 1
 EXIT_CONFIG = 2
@@ -53,6 +56,9 @@ def settings_from(
 
 def run_with_service(settings: Settings, work: Callable[[DashboardService], Awaitable[T]]) -> T:
     """Run `work` with a service, closing it afterwards; known failures become exit codes."""
+    from tokenusage.licenseapi.errors import LicenseApiError
+    from tokenusage.service import DashboardService, ExportRefused
+    from tokenusage.store import StoreError
 
     async def main() -> T:
         service = DashboardService.from_settings(settings)
@@ -66,13 +72,19 @@ def run_with_service(settings: Settings, work: Callable[[DashboardService], Awai
     except ExportRefused as exc:
         raise problem_failure([exc.problem]) from exc
     except LicenseApiError as exc:
-        raise ApiFailure(str(exc)) from exc
+        raise ApiFailure(_folded(exc)) from exc
     except StoreError as exc:
-        raise click.ClickException(f"local store: {exc}") from exc
+        raise click.ClickException(f"local store: {_folded(exc)}") from exc
+
+
+def _folded(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 def exit_code(problems: list[Problem]) -> int:
     """2 for configuration, 3 when the License API is the cause, 1 for anything else."""
+    from tokenusage.service import Kind
+
     if any(p.kind is Kind.CONFIG for p in problems):
         return EXIT_CONFIG
     if any(p.kind.from_license_api for p in problems):
@@ -89,17 +101,25 @@ def problem_failure(problems: list[Problem]) -> click.ClickException:
 
 
 def no_traceback(fn: Callable[..., T]) -> Callable[..., T]:
-    """Last line of defence: an unexpected error is one line, not a traceback."""
+    """Last line of defence: an unexpected error is one line, not a traceback (the traceback
+    is logged at DEBUG, so `-vv` shows it). The `tokenusage` group applies it to every
+    command; commands still carry it so that they keep it when invoked on their own."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> T:
         try:
             return fn(*args, **kwargs)
-        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+        except click.ClickException as exc:
+            if exc.__cause__ is not None:
+                log.debug("%s", exc.format_message(), exc_info=exc.__cause__)
+            raise
+        except (click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise
         except OSError as exc:
-            raise click.ClickException(str(exc)) from exc
+            log.debug("%s", exc, exc_info=exc)
+            raise click.ClickException(_folded(exc)) from exc
         except Exception as exc:
-            raise click.ClickException(f"unexpected error: {type(exc).__name__}: {exc}") from exc
+            log.debug("unexpected error", exc_info=exc)
+            raise click.ClickException(f"unexpected error: {one_line(exc)}") from exc
 
     return wrapper

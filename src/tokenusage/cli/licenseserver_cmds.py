@@ -78,10 +78,17 @@ def serve(db_url: str, host: str, port: int) -> None:
     """Serve the License API over HTTP."""
     import uvicorn
 
+    from tokenusage.cli.ports import bind
     from tokenusage.licenseserver.app import create_app
 
-    app = create_app(open_ledger(db_url).engine)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    listener = bind(host, port)
+    try:
+        app = create_app(open_ledger(db_url).engine)
+        uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info")).run(
+            sockets=[listener]
+        )
+    finally:
+        listener.close()
 
 
 @licenseserver.command()

@@ -3,10 +3,10 @@
 `DashboardService` is its public facade; `Problem` the one way failures travel outward.
 """
 
-from tokenusage.service.export import CsvChunk, ExportRefused
+from tokenusage.service.export import CsvChunk
 from tokenusage.service.facade import DashboardService
 from tokenusage.service.model import CacheInfo, DashboardView, DebugInfo, SyncProgress
-from tokenusage.service.problems import Kind, Problem, Where
+from tokenusage.service.problems import ExportRefused, Kind, Problem, Where
 
 __all__ = [
     "CacheInfo",

@@ -17,7 +17,7 @@ from tokenusage.licenseapi.errors import LicenseApiError
 from tokenusage.service.assemble import LiveHistory
 from tokenusage.service.context import Context
 from tokenusage.service.history import HistorySync
-from tokenusage.service.problems import Problem, Where
+from tokenusage.service.problems import ExportRefused, Problem, Where
 from tokenusage.store import MirrorRow, StoreError
 from tokenusage.usage.export import HEADER_TEXT, iter_csv
 from tokenusage.usage.export_lines import CsvLines, ExportRecord
@@ -30,14 +30,6 @@ class CsvChunk(NamedTuple):
 
     text: str
     rows: int
-
-
-class ExportRefused(Exception):
-    """The complete history cannot be exported; `problem` says why."""
-
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.message)
-        self.problem = problem
 
 
 async def _mirror_ready(ctx: Context, history: HistorySync, problems: list[Problem]) -> bool:

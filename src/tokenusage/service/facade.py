@@ -216,8 +216,7 @@ class DashboardService:
             source = source_of(stored.mirror.synced_at, live_since)
             parts = mirror_page(stored.mirror, stored.rows, page, per_page, source, progress)
             fetched = any(info.source == "live" for _, info in pieces)
-            quiet = not problems and self.history.last_failure is None
-            if not fetched and quiet and memo_ok:
+            if not fetched and not problems and memo_ok:
                 view = assemble(self.settings, self.clock(), pieces, parts, problems)
                 self.memo.put(page, writes, view)
                 return view
@@ -228,7 +227,11 @@ class DashboardService:
         if parts is None and stored is not None:
             parts = mirror_page(stored.mirror, stored.rows, page, per_page, "cached")
         assert parts is not None
-        failure = self.history.last_failure
+        # A sync that failed behind an earlier view is shown until the mirror is current again;
+        # a store failure not once the store has answered this view.
+        failure = self.history.last_failure if stale or stored is None else None
+        if failure is not None and failure.kind is Kind.STORE_UNAVAILABLE and stored is not None:
+            failure = None
         if failure is not None and not any(p.where is Where.HISTORY for p in problems):
             problems.append(failure)
         return assemble(self.settings, self.clock(), pieces, parts, problems)

@@ -85,6 +85,14 @@ class PagingFault(LicenseApiError):
     than its total): the copy would be incomplete, so the previous one is kept."""
 
 
+class ExportRefused(Exception):
+    """The complete history cannot be exported; `problem` says why."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
 class SyncStopped(Exception):
     """A sync was stopped on purpose (Clear Cache) before it finished."""
 

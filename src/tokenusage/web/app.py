@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -57,10 +57,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return deny(request, web_state(request), status, message)
 
 
-def create_app(
-    settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
-) -> Starlette:
-    """The dashboard for `settings`; `transport` lets tests put faults between it and the API.
+def create_app(settings: Settings, **service_options: Any) -> Starlette:
+    """The dashboard for `settings`. `service_options` go to `DashboardService.from_settings`
+    (tests pass a `transport` to put faults between the dashboard and the API).
 
     Raises `ConfigError` when the session secret cannot be read or created.
     """
@@ -70,7 +69,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        web.service_or_none = DashboardService.from_settings(settings, transport=transport)
+        web.service_or_none = DashboardService.from_settings(settings, **service_options)
         try:
             yield
         finally:

@@ -23,7 +23,6 @@ from jinja2.runtime import Context
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "messages"
-SUPPORTED = ("en", "pt_BR")
 HTML_LANG = {"en": "en", "pt_BR": "pt-BR"}
 
 

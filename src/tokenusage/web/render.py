@@ -116,6 +116,7 @@ class Renderer:
             "fmt": self.formatter(locale),
             "csrf_token": csrf_token(session) if session is not None else "",
             "admin": request.scope.get("state", {}).get("admin"),
+            "store_problem": request.scope.get("state", {}).get("store_problem"),
             "flashes": pop_flashes(session) if session is not None else [],
             "settings": self.settings,
             "auto_refresh": 0,

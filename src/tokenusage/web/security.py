@@ -99,8 +99,13 @@ class FriendlyErrorsMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception:
-            log.exception("unexpected error serving %s %s", scope["method"], scope["path"])
+        except Exception as exc:
+            # One line at the usual levels; the traceback only when debugging.
+            log.error(
+                "unexpected error serving %s %s: %s: %s",
+                scope["method"], scope["path"], type(exc).__name__, exc,
+                exc_info=log.isEnabledFor(logging.DEBUG),
+            )  # fmt: skip
             if started:  # a streamed body broke off: nothing more can be said to the client
                 raise
             message = N_(
@@ -132,8 +137,9 @@ class GuardMiddleware:
             return
         request = Request(scope)
         static = scope["path"].startswith("/static/")
-        admin = None if static else await self._admin(scope["session"])
-        scope.setdefault("state", {})["admin"] = admin
+        state = scope.setdefault("state", {})
+        admin = None if static else await self._admin(scope["session"], state)
+        state["admin"] = admin
         if admin is None and not is_public(scope["path"]):
             await self._sign_in_first(request)(scope, receive, send)
             return
@@ -158,18 +164,29 @@ class GuardMiddleware:
             return
         await response(scope, receive, send)
 
-    async def _admin(self, session: dict[str, Any]) -> str | None:
+    async def _admin(self, session: dict[str, Any], state: dict[str, Any]) -> str | None:
         name, seal, sid = session.get("admin"), session.get("seal"), session.get("sid")
         if not isinstance(name, str) or not isinstance(seal, str) or not isinstance(sid, str):
             return None
-        # Signed out (a copy of the cookie), or the password changed since sign-in.
-        revoked = self.web.session_revoked(sid)
-        current = None if revoked else await self.web.admin_fingerprint(name)
+        if self.web.session_revoked(sid):  # signed out: this is a copy of the cookie
+            self._sign_out(session)
+            return None
+        current, store_problem = await self.web.admin_seal(name)
+        if store_problem is not None:
+            # The store is down, not the admin gone: keep the session untouched (the signed
+            # cookie vouches for it) unless a seal seen before the outage contradicts it.
+            state["store_problem"] = store_problem
+            if current is None or hmac.compare_digest(current, seal):
+                return name
         if current is None or not hmac.compare_digest(current, seal):
-            for key in ("admin", "seal", "sid"):
-                session.pop(key, None)
+            self._sign_out(session)  # the password changed since sign-in, or the admin left
             return None
         return name
+
+    @staticmethod
+    def _sign_out(session: dict[str, Any]) -> None:
+        for key in ("admin", "seal", "sid"):
+            session.pop(key, None)
 
     def _sign_in_first(self, request: Request) -> Response:
         if request.method in ("GET", "HEAD") and not wants_json(request):

@@ -13,8 +13,8 @@ from starlette.requests import Request
 
 from tokenusage.config import Settings
 from tokenusage.service import DashboardService
+from tokenusage.service.admins import Admins, fingerprint
 from tokenusage.store import StoreError
-from tokenusage.web.auth import fingerprint
 from tokenusage.web.throttle import LoginThrottle
 
 if TYPE_CHECKING:
@@ -46,55 +46,54 @@ class WebState:
             raise RuntimeError("the dashboard service is created by the app's lifespan")
         return self.service_or_none
 
-    async def admin_hash(self, name: str) -> str | None:
-        """The stored hash, or None (no such admin, or no usable store)."""
+    def admins(self) -> Admins:
+        """The admin accounts; `StoreError` when the store could not be opened at all."""
         store = self.service.store
         if store is None:
-            return None
-        try:
-            return await to_thread.run_sync(store.get_admin_hash, name)
-        except StoreError as exc:
-            log.error("cannot read admin %r from the store: %s", name, exc)
-            return None
+            raise StoreError(
+                self.service.store_problem.message
+                if self.service.store_problem
+                else "no local store"
+            )
+        return Admins(store)
 
-    async def has_admins(self) -> bool:
-        store = self.service.store
-        if store is None:
-            return False
-        try:
-            return bool(await to_thread.run_sync(store.admin_names))
-        except StoreError as exc:
-            log.error("cannot list admins in the store: %s", exc)
-            return False
+    async def any_admin(self) -> bool:
+        """Whether anyone can sign in; `StoreError` when the store cannot say."""
+        admins = self.admins()
+        return await to_thread.run_sync(admins.any)
 
-    async def save_admin_hash(self, name: str, password_hash: str) -> bool:
-        """Store a re-hashed password (stronger parameters); a failure only costs speed.
-        True when it was stored (the session must then be sealed with the new hash)."""
-        store = self.service.store
-        if store is None:
-            return False
+    async def sign_in(self, name: str, password: str) -> str | None:
+        """The admin's (possibly re-hashed) password hash when the password is right, else
+        None; `StoreError` when the store cannot be asked. Argon2 runs in a worker thread."""
+        admins = self.admins()
         try:
-            await to_thread.run_sync(store.upsert_admin, name, password_hash)
-        except StoreError as exc:
-            log.warning("could not store the re-hashed password of %r: %s", name, exc)
-            return False
+            return await to_thread.run_sync(admins.sign_in, name, password)
         finally:
             self.forget_admin(name)
-        return True
 
-    async def admin_fingerprint(self, name: str) -> str | None:
-        """`fingerprint` of the admin's hash, re-read at most every few seconds: every page
-        checks it, and a password change should end old sessions soon, not instantly."""
+    async def admin_seal(self, name: str) -> tuple[str | None, str | None]:
+        """(`fingerprint` of the admin's hash, None), re-read at most every few seconds: every
+        page checks it, and a password change should end old sessions soon, not instantly.
+
+        When the store cannot be read: (the last fingerprint seen, or None, and the problem).
+        An outage is not a sign-out: the caller keeps the session and says the store is down.
+        """
         now = time.monotonic()
         cached = self._admins.get(name)
         if cached is not None and now - cached[1] < ADMIN_CACHE_SECONDS:
-            return cached[0]
-        stored = await self.admin_hash(name)
+            return cached[0], None
+        try:
+            admins = self.admins()
+            stored = await to_thread.run_sync(admins.get_hash, name)
+        except StoreError as exc:
+            problem = " ".join(str(exc).split())
+            log.warning("cannot read admin %r from the store: %s", name, problem)
+            return (cached[0] if cached is not None else None), problem
         value = fingerprint(stored) if stored is not None else None
         if len(self._admins) > 1000:
             self._admins.clear()
         self._admins[name] = (value, now)
-        return value
+        return value, None
 
     def forget_admin(self, name: str) -> None:
         self._admins.pop(name, None)

@@ -7,18 +7,12 @@ from __future__ import annotations
 
 import secrets
 
-from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from tokenusage.web.auth import (
-    fingerprint,
-    hash_password,
-    needs_rehash,
-    verify_password,
-    verify_unknown_user,
-)
+from tokenusage.service.admins import fingerprint
+from tokenusage.store import StoreError
 from tokenusage.web.i18n import N_
 from tokenusage.web.sessions import csrf_token, flash
 from tokenusage.web.state import WebState, web_state
@@ -36,24 +30,29 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+def _store_down(web: WebState, request: Request, problem: str) -> str:
+    return web.renderer.gettext(
+        request,
+        N_("The local store is unavailable (%(error)s), so no admin can sign in."),
+        error=problem,
+    )
+
+
 async def _notice(web: WebState, request: Request) -> str | None:
-    """Why nobody can sign in yet, if that is the case."""
-    service = web.service
-    if service.store is None:
-        return web.renderer.gettext(
-            request,
-            N_("The local store is unavailable (%(error)s), so no admin can sign in."),
-            error=service.store_problem.message if service.store_problem else "?",
-        )
-    if not await web.has_admins():
-        return web.renderer.gettext(
-            request,
-            N_(
-                "No admin account exists yet. Create one on the server with: "
-                "tokenusage admin create NAME"
-            ),
-        )
-    return None
+    """Why nobody can sign in yet, if that is the case. A store that cannot be reached is
+    said as such: it is not "no admin account exists"."""
+    try:
+        if await web.any_admin():
+            return None
+    except StoreError as exc:
+        return _store_down(web, request, " ".join(str(exc).split()) or "?")
+    return web.renderer.gettext(
+        request,
+        N_(
+            "No admin account exists yet. Create one on the server with: "
+            "tokenusage admin create NAME"
+        ),
+    )
 
 
 async def login_form(request: Request) -> Response:
@@ -112,24 +111,19 @@ async def login(request: Request) -> Response:
     # Counted as a failure before the check, so parallel attempts cannot slip past the
     # limit while theirs run; a success takes it back.
     web.throttle.failed(key)
-    stored = await web.admin_hash(username) if username else None
-    async with web.verifications:  # Argon2 costs 64 MiB and tens of ms a check
-        if stored is None:
-            await to_thread.run_sync(verify_unknown_user, password)
-            ok = False
-        else:
-            ok = await to_thread.run_sync(verify_password, stored, password)
-    if not ok or stored is None:
+    try:
+        async with web.verifications:  # Argon2 costs 64 MiB and tens of ms a check
+            stored = await web.sign_in(username, password)
+    except StoreError as exc:
+        down = _store_down(web, request, " ".join(str(exc).split()) or "?")
+        return _form(request, web, status=503, username=username, target=target, notice=down)
+    if stored is None:
         error = web.renderer.gettext(request, N_("Incorrect username or password."))
         notice = await _notice(web, request)
         return _form(
             request, web, status=401, error=error, username=username, target=target, notice=notice
         )
     web.throttle.succeeded(key)
-    if needs_rehash(stored):
-        stronger = await to_thread.run_sync(hash_password, password)
-        if await web.save_admin_hash(username, stronger):
-            stored = stronger
     session = request.scope["session"]
     session.clear()
     session["admin"] = username

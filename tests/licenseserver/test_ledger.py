@@ -146,3 +146,35 @@ def test_property_balance_is_sum_and_before_id_paging_is_exact(
     assert len(seen) == len(set(seen)) == len(existing) + len(rows) == body["total"]
     assert seen == sorted(seen, reverse=True)
     assert Decimal(stats["balance"]) == amounts
+
+
+def test_nul_in_entry_text_is_stored_as_replacement_char(ledger: Ledger) -> None:
+    # PostgreSQL text cannot hold NUL; both engines keep the same text.
+    lic = ledger.issue_licence("K-NUL", "a.example", "a@a.example")
+    ledger.add_entry(lic.id, "purchase", Decimal("1"), service_type="a\x00b", description="\x00")
+    ledger.charge(lic.id, service_type="chat\x00", description="x\x00y", input_tokens=10)
+    ledger.add_entries(
+        [
+            {
+                "licence_id": lic.id,
+                "created_at": datetime.now(UTC),
+                "type": "refund",
+                "service_type": "\x00r",
+                "amount_units": 5,
+                "input_tokens": 0,
+                "completion_tokens": 0,
+                "cached_tokens": 0,
+                "images": 0,
+                "description": "r\x00",
+            }
+        ]
+    )
+    got = [(t["service_type"], t["description"]) for t in ledger.history(lic.id)["transactions"]]
+    assert got == [("\ufffdr", "r\ufffd"), ("chat\ufffd", "x\ufffdy"), ("a\ufffdb", "\ufffd")]
+
+
+def test_key_with_nul_is_an_invalid_key_not_a_crash(ledger: Ledger) -> None:
+    ledger.issue_licence("K-NUL", "a.example", "a@a.example")
+    with pytest.raises(LedgerError, match="Invalid license key") as caught:
+        ledger.authenticate("K-NUL\x00", "a.example", "a@a.example")
+    assert caught.value.status == 401

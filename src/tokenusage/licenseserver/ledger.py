@@ -61,6 +61,11 @@ def utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def storable_text(value: str) -> str:
+    """NUL replaced by U+FFFD: PostgreSQL text cannot hold NUL, and both engines must agree."""
+    return value.replace("\x00", "\ufffd")
+
+
 def _same_domain(a: str, b: str) -> bool:
     def norm(d: str) -> str:
         d = d.strip().lower().rstrip(".")
@@ -143,7 +148,7 @@ class Ledger:
         for name, value in (("license_key", key), ("domain", domain), ("email", email)):
             if not value:
                 raise LedgerError(400, f"Missing required parameter: {name}")
-        lic = self.find_licence(key)
+        lic = None if "\x00" in key else self.find_licence(key)  # PostgreSQL refuses NUL
         if lic is None:
             raise LedgerError(401, "Invalid license key")
         if not _same_domain(lic.domain, domain):
@@ -207,13 +212,13 @@ class Ledger:
             "licence_id": licence_id,
             "created_at": created_at or datetime.now(UTC),
             "type": type_,
-            "service_type": service_type,
+            "service_type": storable_text(service_type),
             "amount_units": to_units(amount),
             "input_tokens": input_tokens,
             "completion_tokens": completion_tokens,
             "cached_tokens": cached_tokens,
             "images": images,
-            "description": description,
+            "description": storable_text(description),
         }
         with self.engine.begin() as conn:
             return int(conn.execute(insert(ledger).values(row).returning(ledger.c.id)).scalar_one())
@@ -223,7 +228,7 @@ class Ledger:
         if not rows:
             return
         with self.engine.begin() as conn:
-            conn.execute(insert(ledger), list(rows))
+            conn.execute(insert(ledger), [_storable_row(row) for row in rows])
 
     def charge(
         self,
@@ -345,6 +350,11 @@ def _price_row(prices: dict[str, Decimal], when: datetime) -> dict[str, Any]:
             raise ValueError(f"{field} cannot be negative")
         row[f"{field}_units"] = to_units(value)
     return row
+
+
+def _storable_row(row: dict[str, Any]) -> dict[str, Any]:
+    dirty = [k for k in ("service_type", "description") if "\x00" in row.get(k, "")]
+    return {**row, **{k: storable_text(row[k]) for k in dirty}} if dirty else dict(row)
 
 
 def _iso_text(stamp: str) -> str:

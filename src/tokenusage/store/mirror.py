@@ -52,6 +52,12 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def storable_text(value: str) -> str:
+    """`value` with NUL replaced by U+FFFD: PostgreSQL text cannot hold NUL, and both engines
+    must keep the same text (SQLite would store it as is)."""
+    return value.replace("\x00", "\ufffd")
+
+
 def insert_rows(
     conn: Connection, generation: int, numbered: Iterable[tuple[int, Transaction]]
 ) -> None:
@@ -60,7 +66,8 @@ def insert_rows(
     Going under SQLAlchemy's per-row parameter processing halves the cost of a 10,000-row
     page on SQLite, and COPY is several times faster than executemany on PostgreSQL; the only
     conversion the column types would do (UTC timestamps) is done here instead. Amounts
-    become plain decimal text: exact, and readable in SQL.
+    become plain decimal text: exact, and readable in SQL. Upstream text loses any NUL (see
+    `storable_text`).
     """
     sqlite = conn.dialect.name == "sqlite"
     stamp: Callable[[datetime], object] = _sqlite_stamp if sqlite else _utc
@@ -71,11 +78,11 @@ def insert_rows(
             tx.id,
             stamp(tx.created_at),
             tx.type,
-            tx.service_type,
+            storable_text(tx.service_type),
             format(tx.amount, "f"),
             tx.tokens_used,
             tx.images_processed,
-            tx.description,
+            storable_text(tx.description),
             tx.input_tokens,
             tx.completion_tokens,
             tx.cached_tokens,

@@ -29,8 +29,8 @@ from tokenusage.config import load_settings
 from tokenusage.licenseserver.demo import seed_demo
 from tokenusage.licenseserver.ledger import Ledger
 from tokenusage.service import DashboardService
-from tokenusage.sqlengine import make_engine
 from tokenusage.store import Store
+from tokenusage.store.engine import make_engine
 from tokenusage.web.auth import hash_password
 from tokenusage.web.render import STATIC
 

@@ -24,6 +24,7 @@ from tokenusage.licenseserver.schema import (
     to_units,
     units_str,
 )
+from tokenusage.store.engine import for_writes
 
 DEFAULT_PRICES = {
     "image_processing_per_10k": Decimal("5.00"),
@@ -77,11 +78,14 @@ def _same_domain(a: str, b: str) -> bool:
 class Ledger:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # Writes that read first (a key check, the price history) must not fail on SQLite
+        # when they take the write lock: they begin IMMEDIATE and queue instead.
+        self._writer = for_writes(engine)
 
     def create_schema(self) -> None:
         """Idempotent; also puts the default prices in force on an empty price history."""
         metadata.create_all(self.engine)
-        with self.engine.begin() as conn:
+        with self._writer.begin() as conn:
             if conn.execute(select(func.count()).select_from(pricing)).scalar_one() == 0:
                 epoch = datetime(2024, 1, 1, tzinfo=UTC)
                 conn.execute(insert(pricing).values(_price_row(DEFAULT_PRICES, epoch)))
@@ -101,7 +105,7 @@ class Ledger:
         if not key or not domain or not email:
             raise ValueError("key, domain and email are required")
         since = member_since or datetime.now(UTC)
-        with self.engine.begin() as conn:
+        with self._writer.begin() as conn:
             if conn.execute(select(licences.c.id).where(licences.c.key == key)).first():
                 raise ValueError("a licence with this key exists already")
             row_id = conn.execute(
@@ -121,7 +125,7 @@ class Ledger:
     def set_status(self, key: str, status: str) -> None:
         if status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}")
-        with self.engine.begin() as conn:
+        with self._writer.begin() as conn:
             done = conn.execute(
                 licences.update().where(licences.c.key == key).values(status=status)
             )
@@ -169,7 +173,7 @@ class Ledger:
         if missing:
             raise ValueError(f"missing prices: {', '.join(missing)}")
         when = effective_from or datetime.now(UTC)
-        with self.engine.begin() as conn:
+        with self._writer.begin() as conn:
             conn.execute(insert(pricing).values(_price_row(prices, when)))
 
     def current_pricing(self, at: datetime | None = None) -> dict[str, Any]:
@@ -220,14 +224,14 @@ class Ledger:
             "images": images,
             "description": storable_text(description),
         }
-        with self.engine.begin() as conn:
+        with self._writer.begin() as conn:
             return int(conn.execute(insert(ledger).values(row).returning(ledger.c.id)).scalar_one())
 
     def add_entries(self, rows: Sequence[dict[str, Any]]) -> None:
         """Bulk insert of prepared rows (column names of the `ledger` table), in one transaction."""
         if not rows:
             return
-        with self.engine.begin() as conn:
+        with self._writer.begin() as conn:
             conn.execute(insert(ledger), [_storable_row(row) for row in rows])
 
     def charge(

@@ -21,7 +21,6 @@ from pydantic_settings import (
 
 DEFAULT_API_URL = "https://comusthumbz.com/projects/api.php"
 DEFAULT_BUY_CREDITS_URL = "https://comusthumbz.com/projects/buycredits.php"
-SUPPORTED_LOCALES = ("en", "pt_BR")
 
 
 class ConfigError(Exception):

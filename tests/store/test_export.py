@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.store.conftest import DOMAIN, OTHER, T0, full_sync, tx, txs
+from tests.store.conftest import DOMAIN, OTHER, T0, all_rows, full_sync, tx, txs
 from tokenusage.store import Store
 from tokenusage.usage.export import HEADER_TEXT, iter_csv
 from tokenusage.usage.export_lines import CsvLines
@@ -56,7 +56,7 @@ def odd_ledger(store: Store) -> None:
 )
 def test_export_records_make_the_same_csv(store: Store, tz: tzinfo) -> None:
     odd_ledger(store)
-    slow = "".join(iter_csv(store.iter_all(DOMAIN, batch=7), tz))
+    slow = "".join(iter_csv(all_rows(store, DOMAIN, 7), tz))
     lines = CsvLines(tz)
     fast = HEADER_TEXT + "".join(lines.text(b) for b in store.iter_export(DOMAIN, batch=6))
     assert fast == slow

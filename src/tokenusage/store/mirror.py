@@ -7,7 +7,7 @@ an OFFSET that walks every earlier row. Full syncs build a new generation (see `
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -136,38 +136,6 @@ def rows_between(conn: Connection, generation: int, lo: int, hi: int) -> list[Mi
         .order_by(R.c.seq.desc())
     )
     return [_mirror_row(r) for r in result.all()]
-
-
-def page(conn: Connection, domain_hash: str, number: int, per_page: int) -> list[MirrorRow]:
-    if number < 1 or per_page < 1:
-        raise ValueError(f"page and per_page start at 1 (got {number}, {per_page})")
-    gen = current(conn, domain_hash)
-    if gen is None:
-        return []
-    hi = gen.max_seq - (number - 1) * per_page
-    lo = max(gen.min_seq, hi - per_page + 1)
-    if hi < lo:
-        return []
-    return rows_between(conn, gen.generation, lo, hi)
-
-
-def iter_rows(db: Database, domain_hash: str, batch: int) -> Iterator[MirrorRow]:
-    """Every row newest first in batches of `batch`, inside one read snapshot.
-
-    One snapshot keeps a long export consistent even if a full sync replaces the generation
-    meanwhile; batches keep memory bounded whatever the ledger size.
-    """
-    if batch < 1:
-        raise ValueError("batch must be at least 1")
-    with db.read() as conn:
-        gen = current(conn, domain_hash)
-        if gen is None:
-            return
-        hi = gen.max_seq
-        while hi >= gen.min_seq:
-            lo = max(gen.min_seq, hi - batch + 1)
-            yield from rows_between(conn, gen.generation, lo, hi)
-            hi = lo - 1
 
 
 def _status(gens: Sequence[Row[Any]]) -> tuple[MirrorStatus, Row[Any] | None]:

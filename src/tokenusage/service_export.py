@@ -15,8 +15,7 @@ from anyio import to_thread
 
 from tokenusage.licenseapi.errors import LicenseApiError
 from tokenusage.store import MirrorRow, StoreError
-from tokenusage.usage.export import HEADER_TEXT, iter_csv
-from tokenusage.usage.export_lines import CsvLines, ExportRecord
+from tokenusage.usage.export import HEADER_TEXT, CsvLines, ExportRecord, iter_csv
 
 if TYPE_CHECKING:
     from tokenusage.service import DashboardService
@@ -61,7 +60,7 @@ async def export_csv(
     the first batch (so `rows == 0` there means an empty history); more chunks follow.
 
     Reading and formatting run together in a worker thread, on the store's lean export read
-    (`Store.iter_export` and `usage.export_lines.CsvLines`). `problems` receives what went
+    (`Store.iter_export` and `usage.export.CsvLines`). `problems` receives what went
     wrong but did not stop the export (a failed sync: the file is the stored copy).
     """
     tz = service.settings.tz

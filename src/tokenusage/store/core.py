@@ -29,7 +29,7 @@ from tokenusage.store.records import (
 from tokenusage.store.schema import create_schema
 from tokenusage.store.sync import ABANDONED_AFTER, FullSync
 from tokenusage.store.viewread import StoredView
-from tokenusage.usage.export_lines import ExportRecord
+from tokenusage.usage.export import ExportRecord
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -183,7 +183,7 @@ class Store:
     def iter_export(
         self, domain_hash: str, batch: int = 5000
     ) -> Generator[list[ExportRecord], None, None]:
-        """Every row newest first as CSV export records (`usage.export_lines.ExportRecord`), in
+        """Every row newest first as CSV export records (`usage.export.ExportRecord`), in
         lists of up to `batch`, inside one read snapshot: a long export stays consistent while
         a full sync replaces the generation; close the generator to release it early."""
         with self._db.translate():

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import licenseserver_process, p50_ms, timed
 from tokenusage.licenseserver.demo import DEMO_DOMAIN, DEMO_EMAIL, DEMO_KEY, seed_demo
 from tokenusage.licenseserver.ledger import Ledger
-from tokenusage.sqlengine import make_engine
+from tokenusage.store.engine import make_engine
 
 ROWS = 1_000_000
 REPEAT = 15

@@ -33,7 +33,7 @@ from tokenusage.config import load_settings
 from tokenusage.licenseserver.demo import seed_demo
 from tokenusage.licenseserver.ledger import Ledger
 from tokenusage.service import DashboardService
-from tokenusage.sqlengine import make_engine
+from tokenusage.store.engine import make_engine
 from tokenusage.usage.export import CSV_HEADER
 
 BIG = 1_000_000

@@ -25,13 +25,13 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import licenseserver_process, tokenusage_process
-from tokenusage.service.admins import hash_password
 from tokenusage.config import load_settings
 from tokenusage.licenseserver.demo import seed_demo
 from tokenusage.licenseserver.ledger import Ledger
 from tokenusage.service import DashboardService
-from tokenusage.sqlengine import make_engine
+from tokenusage.service.admins import hash_password
 from tokenusage.store import Store
+from tokenusage.store.engine import make_engine
 from tokenusage.web.render import STATIC
 
 ROWS = 1_000_000

@@ -13,7 +13,7 @@ from tests.support.liveserver import serve
 from tokenusage.licenseserver.app import create_app
 from tokenusage.licenseserver.demo import seed_demo
 from tokenusage.licenseserver.ledger import Ledger
-from tokenusage.sqlengine import make_engine
+from tokenusage.store.engine import make_engine
 
 SEED_END = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

@@ -21,7 +21,6 @@ from pydantic_settings import (
 
 DEFAULT_API_URL = "https://comusthumbz.com/projects/api.php"
 DEFAULT_BUY_CREDITS_URL = "https://comusthumbz.com/projects/buycredits.php"
-SUPPORTED_LOCALES = ("en", "pt_BR")
 
 
 class ConfigError(Exception):
@@ -45,6 +44,9 @@ class Settings(BaseSettings):
     connect_timeout: float = Field(5.0, gt=0)
     timeout: float = Field(30.0, gt=0)
     retries: int = Field(2, ge=0, le=10)
+    # A License API response larger than this is refused unread ("Invalid API response
+    # format"); a 10,000-row history page is a few MB.
+    max_response_bytes: int = Field(64 * 1024 * 1024, ge=1024)
     # After a failed License API call, page views show the stored data with that error for
     # this many seconds before asking again (explicit actions always ask).
     failure_backoff: int = Field(30, ge=0)

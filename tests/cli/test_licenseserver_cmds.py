@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from tokenusage.cli import cli
 from tokenusage.licenseserver.ledger import Ledger
-from tokenusage.sqlengine import make_engine
+from tokenusage.store.engine import make_engine
 
 
 def run(*args: str) -> tuple[int, str]:

@@ -171,6 +171,17 @@ def huge(size: int, *, declare_length: bool) -> Fault:
     return fault
 
 
+def announce(size: int, *, then_wait: float) -> Fault:
+    """Headers promising a `size`-byte body, then nothing for `then_wait` seconds."""
+
+    async def fault(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(_head(200, {"Content-Length": str(size)}))
+        await writer.drain()
+        await asyncio.sleep(then_wait)
+
+    return fault
+
+
 @contextmanager
 def running() -> Iterator[FaultServer]:
     server = FaultServer()

@@ -71,7 +71,7 @@ async def test_a_big_body_is_cut_with_a_marker() -> None:
 @pytest.mark.anyio
 async def test_a_refused_body_is_recorded_without_reading_it() -> None:
     async with mock_client(replying(b"{" + b" " * 5000 + b"}"), max_body_bytes=1000) as client:
-        with pytest.raises(Exception, match="response too large"):
+        with pytest.raises(Exception, match="response larger than 1,000 bytes"):
             await client.pricing()
         exchange = client.exchanges["pricing/current"]
     assert exchange.body == "\n… [cut: first 0 bytes of 5,002 bytes]"

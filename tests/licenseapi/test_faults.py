@@ -12,12 +12,14 @@ from tests.licenseapi import faultserver
 from tests.licenseapi.faultserver import FaultServer
 from tests.licenseapi.helpers import DOMAIN, EMAIL, KEY, PRICING, USER_STATS
 from tests.support.pgcluster import free_port
+from tokenusage.config import Settings
 from tokenusage.licenseapi import (
     ConnectionFailed,
     HttpStatusError,
     InvalidResponse,
     LicenseApiClient,
 )
+from tokenusage.licenseapi.exchange import BODY_CAPTURE_BYTES
 
 pytestmark = pytest.mark.anyio
 MB = 1024 * 1024
@@ -92,21 +94,48 @@ async def test_a_truncated_body(fault_server: FaultServer) -> None:
 async def test_a_50_mb_body_is_refused_quickly_in_bounded_memory(
     fault_server: FaultServer, declare_length: bool
 ) -> None:
-    fault_server.script(faultserver.huge(50 * MB, declare_length=declare_length))
+    # Configured as an admin would, through the settings.
+    settings = Settings(
+        api_url=fault_server.url,
+        license_key=KEY,
+        license_domain=DOMAIN,
+        license_email=EMAIL,
+        max_response_bytes=MB,
+    )
+    fault_server.script(*[faultserver.huge(50 * MB, declare_length=declare_length)] * 3)
     started = time.monotonic()
     tracemalloc.start()
     try:
-        async with client_for(fault_server.url, max_body_bytes=MB) as client:
+        async with LicenseApiClient.from_settings(settings) as client:
             with pytest.raises(InvalidResponse) as caught:
                 await client.history()
-        _, peak = tracemalloc.get_traced_memory()
+            _, peak = tracemalloc.get_traced_memory()
+            exchange = client.exchanges["credits/history"]
     finally:
         tracemalloc.stop()
     assert time.monotonic() - started < 5
-    assert str(caught.value) == (
-        "Invalid API response format: response too large (over 1,048,576 bytes)"
-    )
-    assert peak < 16 * MB
+    assert str(caught.value) == "Invalid API response format: response larger than 1 MiB"
+    assert peak < 4 * MB  # the body is 50 MB
+    assert len(fault_server.requests) == 1 and exchange.attempts == 1  # not transient
+    assert len(exchange.body.encode()) < BODY_CAPTURE_BYTES + 200
+    assert "[cut: first" in exchange.body
+
+
+async def test_an_announced_oversized_body_fails_fast_without_reading(
+    fault_server: FaultServer,
+) -> None:
+    # Headers promise 10 GB and the body never comes: only a refusal on the header is fast.
+    fault_server.script(*[faultserver.announce(10 * 1024 * MB, then_wait=10)] * 3)
+    started = time.monotonic()
+    async with client_for(fault_server.url, timeout=8.0) as client:
+        with pytest.raises(InvalidResponse) as caught:
+            await client.user_stats()
+        exchange = client.exchanges["user/stats"]
+    assert time.monotonic() - started < 2
+    assert str(caught.value) == "Invalid API response format: response larger than 64 MiB"
+    assert exchange.status == 200 and exchange.attempts == 1
+    assert exchange.body == "\n… [cut: first 0 bytes of 10,737,418,240 bytes]"
+    assert len(fault_server.requests) == 1
 
 
 async def test_a_503_then_200_is_retried(fault_server: FaultServer) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.fixtures import SEED_END
 from tokenusage.licenseserver.demo import seed_demo
 from tokenusage.licenseserver.ledger import Ledger
-from tokenusage.sqlengine import make_engine
+from tokenusage.store.engine import make_engine
 
 
 def seeded(path: Path, n: int, seed: int, balance: Decimal | None = None) -> tuple[Ledger, int]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -13,7 +15,7 @@ from hypothesis import strategies as st
 
 from tests.fixtures import RunningLicenseServer
 from tokenusage.licenseserver.ledger import Ledger, LedgerError, usage_cost
-from tokenusage.sqlengine import make_engine
+from tokenusage.store.engine import make_engine
 
 
 @pytest.fixture
@@ -146,3 +148,57 @@ def test_property_balance_is_sum_and_before_id_paging_is_exact(
     assert len(seen) == len(set(seen)) == len(existing) + len(rows) == body["total"]
     assert seen == sorted(seen, reverse=True)
     assert Decimal(stats["balance"]) == amounts
+
+
+def test_nul_in_entry_text_is_stored_as_replacement_char(ledger: Ledger) -> None:
+    # PostgreSQL text cannot hold NUL; both engines keep the same text.
+    lic = ledger.issue_licence("K-NUL", "a.example", "a@a.example")
+    ledger.add_entry(lic.id, "purchase", Decimal("1"), service_type="a\x00b", description="\x00")
+    ledger.charge(lic.id, service_type="chat\x00", description="x\x00y", input_tokens=10)
+    ledger.add_entries(
+        [
+            {
+                "licence_id": lic.id,
+                "created_at": datetime.now(UTC),
+                "type": "refund",
+                "service_type": "\x00r",
+                "amount_units": 5,
+                "input_tokens": 0,
+                "completion_tokens": 0,
+                "cached_tokens": 0,
+                "images": 0,
+                "description": "r\x00",
+            }
+        ]
+    )
+    got = [(t["service_type"], t["description"]) for t in ledger.history(lic.id)["transactions"]]
+    assert got == [("\ufffdr", "r\ufffd"), ("chat\ufffd", "x\ufffdy"), ("a\ufffdb", "\ufffd")]
+
+
+def test_key_with_nul_is_an_invalid_key_not_a_crash(ledger: Ledger) -> None:
+    ledger.issue_licence("K-NUL", "a.example", "a@a.example")
+    with pytest.raises(LedgerError, match="Invalid license key") as caught:
+        ledger.authenticate("K-NUL\x00", "a.example", "a@a.example")
+    assert caught.value.status == 401
+
+
+def test_concurrent_writers_that_read_first_all_succeed(ledger: Ledger) -> None:
+    # issue_licence reads (is the key taken?) before it writes: on SQLite such a writer must
+    # queue for the write lock (BEGIN IMMEDIATE), not fail on SQLITE_BUSY when upgrading.
+    workers, charges = 8, 15
+    start = threading.Barrier(workers)
+
+    def work(n: int) -> None:
+        start.wait()
+        for k in range(charges):
+            lic = ledger.issue_licence(f"K-PAR-{n}-{k}", "a.example", "a@a.example")
+            ledger.set_status(lic.key, "active")
+            ledger.charge(lic.id, service_type="chat", input_tokens=1_000_000)
+
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(work, range(workers)))
+    for n in range(workers):
+        for k in range(charges):
+            lic = ledger.find_licence(f"K-PAR-{n}-{k}")
+            assert lic is not None
+            assert ledger.stats(lic.id)["balance"] == "-0.50"

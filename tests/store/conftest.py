@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tokenusage.licenseapi.models import Transaction
-from tokenusage.store import Store
+from tokenusage.store import MirrorRow, Store
 from tokenusage.store.schema import mirror_generations, mirror_rows
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -73,14 +73,27 @@ def full_sync(store: Store, domain: str, ids_newest_first: list[int], page_size:
         sync.finish(total=len(ids_newest_first))
 
 
-def all_ids(store: Store, domain: str, per_page: int = 300) -> list[int]:
-    """Every id by walking the pages, the way the dashboard does."""
-    ids: list[int] = []
+def page(store: Store, domain: str, number: int, per_page: int) -> list[MirrorRow]:
+    """Page `number` (1-based) as the dashboard reads it."""
+    return store.page_with_status(domain, per_page, lambda _rows: number)[1]
+
+
+def all_rows(store: Store, domain: str, per_page: int = 300) -> list[MirrorRow]:
+    """Every row by walking the pages, the way the dashboard does."""
+    rows: list[MirrorRow] = []
     number = 1
-    while rows := store.page(domain, number, per_page):
-        ids.extend(r.id for r in rows)
+    while found := page(store, domain, number, per_page):
+        rows.extend(found)
         number += 1
-    return ids
+    return rows
+
+
+def all_ids(store: Store, domain: str, per_page: int = 300) -> list[int]:
+    return [r.id for r in all_rows(store, domain, per_page)]
+
+
+def count(store: Store, domain: str) -> int:
+    return store.mirror_status(domain).rows
 
 
 def stored_rows(store: Store, domain: str) -> tuple[int, int | None, int | None]:

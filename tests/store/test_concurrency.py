@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from tests.store.conftest import DOMAIN, full_sync, txs
+from tests.store.conftest import DOMAIN, count, full_sync, page, txs
 from tokenusage.licenseapi.models import Pricing
 from tokenusage.store import Store
 
@@ -48,7 +48,7 @@ def test_readers_and_writers_in_threads(store: Store) -> None:
 
     def reader() -> None:
         while not done.is_set():
-            rows = store.page(DOMAIN, 2, 100)
+            rows = page(store, DOMAIN, 2, 100)
             ids = [r.id for r in rows]
             assert len(ids) == 100
             assert ids == list(range(ids[0], ids[0] - 100, -1))  # contiguous, newest first
@@ -63,5 +63,5 @@ def test_readers_and_writers_in_threads(store: Store) -> None:
 
     errors = run_threads([appender, resyncer, *[reader] * 3, *[pricer] * 3])
     assert errors == []
-    assert store.count(DOMAIN) == 1000
-    assert store.count("c" * 32) == 300
+    assert count(store, DOMAIN) == 1000
+    assert count(store, "c" * 32) == 300

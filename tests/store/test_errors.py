@@ -42,10 +42,10 @@ def test_a_corrupt_store_raises_store_error(db_url: str, tmp_path: Path) -> None
     store = Store(url)
     try:
         for call in (
-            lambda: store.page(DOMAIN, 1, 300),
+            lambda: store.page_with_status(DOMAIN, 300, lambda _rows: 1),
             lambda: store.mirror_status(DOMAIN),
             lambda: store.get_pricing("k"),
-            lambda: list(store.iter_all(DOMAIN)),
+            lambda: list(store.iter_export(DOMAIN)),
             lambda: store.clear_all(),
         ):
             with pytest.raises(StoreError, match="local store unavailable"):

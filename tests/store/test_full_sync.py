@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.store.conftest import DOMAIN, OTHER, Clock, all_ids, full_sync, stored_rows, txs
+from tests.store.conftest import DOMAIN, OTHER, Clock, all_ids, full_sync, page, stored_rows, txs
 from tokenusage.store import Store, SyncSuperseded
 from tokenusage.store.sync import begin
 
@@ -52,7 +52,7 @@ def test_an_empty_full_sync_is_a_present_empty_mirror(store: Store) -> None:
         sync.finish(total=0)
     status = store.mirror_status(DOMAIN)
     assert (status.present, status.rows, status.newest_id) == (True, 0, None)
-    assert store.page(DOMAIN, 1, 300) == []
+    assert page(store, DOMAIN, 1, 300) == []
     assert store.append_newer(DOMAIN, txs([1, 2])) == 2
     assert all_ids(store, DOMAIN) == [2, 1]
 

@@ -4,7 +4,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.usage.csv_reference import reference_csv
 from tokenusage.licenseapi.models import Transaction
 from tokenusage.usage.branding import brand
-from tokenusage.usage.export import BOM, CSV_HEADER, TransactionRow, csv_row, iter_csv
+from tokenusage.usage.export import BOM, CSV_HEADER, TransactionRow, iter_csv
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 
@@ -41,13 +42,23 @@ ROW = Row(
 )
 
 
-def export(rows: list[Row] | list[Transaction], tz: ZoneInfo | timezone = UTC) -> str:
+def export(rows: list[Row] | list[Transaction] | list[TransactionRow], tz: tzinfo = UTC) -> str:
     return "".join(iter_csv(rows, tz))
 
 
 def parse(text: str) -> list[list[str]]:
     assert text.startswith(BOM)
     return list(csv.reader(io.StringIO(text[len(BOM) :], newline="")))
+
+
+def cells(row: TransactionRow, tz: tzinfo = UTC) -> list[str]:
+    """The row's cells as a spreadsheet reads them back."""
+    return parse(export([row], tz))[1]
+
+
+def test_rows_are_what_csv_writer_writes_for_the_plain_cells() -> None:
+    rows = [ROW, replace(ROW, description='=1, "two"\n', service_type="-x via openai")]
+    assert export(rows, SAO_PAULO) == reference_csv(rows, SAO_PAULO)
 
 
 def test_header_bom_and_line_endings() -> None:
@@ -89,15 +100,15 @@ def test_the_wire_model_is_a_transaction_row() -> None:
         }
     )
     row: TransactionRow = tx
-    assert csv_row(row, UTC) == (
+    assert cells(row) == [
         "2026-11-24T13:05:00+00:00",
         "purchase",
         "credits",
         "25.00",
-        0,
-        0,
+        "0",
+        "0",
         "Credit purchase",
-    )
+    ]
 
 
 @pytest.mark.parametrize(
@@ -119,8 +130,8 @@ def test_the_wire_model_is_a_transaction_row() -> None:
         ),
     ],
 )
-def test_date_in_business_timezone(created_at: datetime, tz: timezone, expected: str) -> None:
-    assert csv_row(replace(ROW, created_at=created_at), tz)[0] == expected
+def test_date_in_business_timezone(created_at: datetime, tz: tzinfo, expected: str) -> None:
+    assert cells(replace(ROW, created_at=created_at), tz)[0] == expected
 
 
 @pytest.mark.parametrize(
@@ -147,8 +158,8 @@ def test_formula_injection_in_text_cells(text: str, cell: str) -> None:
 
 def test_neutralised_after_branding_and_type_is_not_branded() -> None:
     row = replace(ROW, type="- gpt-4o", service_type="- gpt-4o", description="-gpt-4o")
-    assert csv_row(row, UTC)[1:3] == ("'- gpt-4o", "'- ComusThumbz AI")
-    assert csv_row(row, UTC)[6] == "'-ComusThumbz AI"
+    assert cells(row)[1:3] == ["'- gpt-4o", "'- ComusThumbz AI"]
+    assert cells(row)[6] == "'-ComusThumbz AI"
 
 
 @pytest.mark.parametrize(

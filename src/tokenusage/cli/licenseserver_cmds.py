@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tokenusage.licenseserver.ledger import PRICE_FIELDS, Ledger, LedgerError
 from tokenusage.licenseserver.schema import to_units, units_str
-from tokenusage.sqlengine import make_engine
+from tokenusage.store.engine import make_engine
 
 DEFAULT_DB = "sqlite:///licenseserver.sqlite3"
 db_option = click.option(

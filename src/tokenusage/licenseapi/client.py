@@ -6,7 +6,9 @@ connections. Every call:
 - takes at most `timeout` seconds in total, retries and backoff included. httpx's timeouts are
   per operation, so a server trickling a byte every few seconds would hold a page forever; an
   overall deadline (`anyio.fail_after`) does not. Each connect is bounded by `connect_timeout`.
-- streams the body and refuses one larger than `max_body_bytes` without reading the rest.
+- streams the body and refuses one larger than `max_body_bytes` (`max_response_bytes`)
+  without reading the rest, unread altogether when Content-Length announces it; such a
+  response is not retried (it would be as large the next time).
 - is retried (GETs are idempotent) with jittered exponential backoff only where a retry can
   help: the connection could not be made, or was dropped before any response arrived (a stale
   pooled connection looks exactly like that), or the status is 502/503/504 (a gateway, or a
@@ -111,6 +113,7 @@ class LicenseApiClient:
             timeout=settings.timeout,
             retries=settings.retries,
             transport=transport,
+            max_body_bytes=settings.max_response_bytes,
         )
 
     def __repr__(self) -> str:

@@ -106,14 +106,6 @@ class History(_Wire):
     transactions: list[Transaction]
 
 
-def money_str(value: Decimal) -> str:
-    """Plain (non-scientific) decimal text for the wire: `Decimal('1E-7')` -> `'0.0000001'`."""
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text or "0"
-
-
 def iso_utc(value: datetime) -> str:
     """ISO 8601 in UTC with a `Z`, seconds precision or finer if present."""
     if value.tzinfo is None:

@@ -23,6 +23,7 @@ from tokenusage.licenseapi.errors import (
     LicenseError,
     scrub,
 )
+from tokenusage.licenseapi.exchange import BODY_CAPTURE_BYTES
 
 RETRY_STATUSES = frozenset({502, 503, 504})
 LICENCE_STATUSES = frozenset({401, 403})
@@ -113,13 +114,22 @@ async def _read_body(
         if attempt.size > limits.max_body:
             attempt.exact = False
             attempt.error = _too_large(endpoint, limits)
+            # Only what the debug page shows is kept of a body that will never be decoded.
+            attempt.chunks = [attempt.head(BODY_CAPTURE_BYTES)]
             return
         attempt.chunks.append(chunk)
 
 
 def _too_large(endpoint: str, limits: Limits) -> InvalidResponse:
-    detail = f"response too large (over {limits.max_body:,} bytes)"
-    return InvalidResponse(detail, endpoint=endpoint)
+    return InvalidResponse(f"response larger than {byte_size(limits.max_body)}", endpoint=endpoint)
+
+
+def byte_size(size: int) -> str:
+    """`64 MiB` for a whole number of KiB/MiB/GiB, else `1,000 bytes`: never rounded."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale:,} {unit}"
+    return f"{size:,} bytes"
 
 
 def _judge_status(attempt: Attempt, headers: httpx.Headers, endpoint: str, limits: Limits) -> None:

@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from tokenusage.licenseapi.models import ENDPOINTS, MAX_HISTORY_LIMIT
 from tokenusage.licenseserver.ledger import Ledger, LedgerError, Licence
-from tokenusage.sqlengine import make_engine
+from tokenusage.store.engine import make_engine
 
 log = logging.getLogger(__name__)
 

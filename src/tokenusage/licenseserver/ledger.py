@@ -24,6 +24,7 @@ from tokenusage.licenseserver.schema import (
     to_units,
     units_str,
 )
+from tokenusage.store.engine import for_writes
 
 DEFAULT_PRICES = {
     "image_processing_per_10k": Decimal("5.00"),
@@ -61,6 +62,11 @@ def utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def storable_text(value: str) -> str:
+    """NUL replaced by U+FFFD: PostgreSQL text cannot hold NUL, and both engines must agree."""
+    return value.replace("\x00", "\ufffd")
+
+
 def _same_domain(a: str, b: str) -> bool:
     def norm(d: str) -> str:
         d = d.strip().lower().rstrip(".")
@@ -72,11 +78,14 @@ def _same_domain(a: str, b: str) -> bool:
 class Ledger:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # Writes that read first (a key check, the price history) must not fail on SQLite
+        # when they take the write lock: they begin IMMEDIATE and queue instead.
+        self._writer = for_writes(engine)
 
     def create_schema(self) -> None:
         """Idempotent; also puts the default prices in force on an empty price history."""
         metadata.create_all(self.engine)
-        with self.engine.begin() as conn:
+        with self._writer.begin() as conn:
             if conn.execute(select(func.count()).select_from(pricing)).scalar_one() == 0:
                 epoch = datetime(2024, 1, 1, tzinfo=UTC)
                 conn.execute(insert(pricing).values(_price_row(DEFAULT_PRICES, epoch)))
@@ -96,7 +105,7 @@ class Ledger:
         if not key or not domain or not email:
             raise ValueError("key, domain and email are required")
         since = member_since or datetime.now(UTC)
-        with self.engine.begin() as conn:
+        with self._writer.begin() as conn:
             if conn.execute(select(licences.c.id).where(licences.c.key == key)).first():
                 raise ValueError("a licence with this key exists already")
             row_id = conn.execute(
@@ -116,7 +125,7 @@ class Ledger:
     def set_status(self, key: str, status: str) -> None:
         if status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}")
-        with self.engine.begin() as conn:
+        with self._writer.begin() as conn:
             done = conn.execute(
                 licences.update().where(licences.c.key == key).values(status=status)
             )
@@ -143,7 +152,7 @@ class Ledger:
         for name, value in (("license_key", key), ("domain", domain), ("email", email)):
             if not value:
                 raise LedgerError(400, f"Missing required parameter: {name}")
-        lic = self.find_licence(key)
+        lic = None if "\x00" in key else self.find_licence(key)  # PostgreSQL refuses NUL
         if lic is None:
             raise LedgerError(401, "Invalid license key")
         if not _same_domain(lic.domain, domain):
@@ -164,7 +173,7 @@ class Ledger:
         if missing:
             raise ValueError(f"missing prices: {', '.join(missing)}")
         when = effective_from or datetime.now(UTC)
-        with self.engine.begin() as conn:
+        with self._writer.begin() as conn:
             conn.execute(insert(pricing).values(_price_row(prices, when)))
 
     def current_pricing(self, at: datetime | None = None) -> dict[str, Any]:
@@ -207,23 +216,23 @@ class Ledger:
             "licence_id": licence_id,
             "created_at": created_at or datetime.now(UTC),
             "type": type_,
-            "service_type": service_type,
+            "service_type": storable_text(service_type),
             "amount_units": to_units(amount),
             "input_tokens": input_tokens,
             "completion_tokens": completion_tokens,
             "cached_tokens": cached_tokens,
             "images": images,
-            "description": description,
+            "description": storable_text(description),
         }
-        with self.engine.begin() as conn:
+        with self._writer.begin() as conn:
             return int(conn.execute(insert(ledger).values(row).returning(ledger.c.id)).scalar_one())
 
     def add_entries(self, rows: Sequence[dict[str, Any]]) -> None:
         """Bulk insert of prepared rows (column names of the `ledger` table), in one transaction."""
         if not rows:
             return
-        with self.engine.begin() as conn:
-            conn.execute(insert(ledger), list(rows))
+        with self._writer.begin() as conn:
+            conn.execute(insert(ledger), [_storable_row(row) for row in rows])
 
     def charge(
         self,
@@ -345,6 +354,11 @@ def _price_row(prices: dict[str, Decimal], when: datetime) -> dict[str, Any]:
             raise ValueError(f"{field} cannot be negative")
         row[f"{field}_units"] = to_units(value)
     return row
+
+
+def _storable_row(row: dict[str, Any]) -> dict[str, Any]:
+    dirty = [k for k in ("service_type", "description") if "\x00" in row.get(k, "")]
+    return {**row, **{k: storable_text(row[k]) for k in dirty}} if dirty else dict(row)
 
 
 def _iso_text(stamp: str) -> str:

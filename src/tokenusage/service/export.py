@@ -19,8 +19,7 @@ from tokenusage.service.context import Context
 from tokenusage.service.history import HistorySync
 from tokenusage.service.problems import ExportRefused, Problem, Where
 from tokenusage.store import MirrorRow, StoreError
-from tokenusage.usage.export import HEADER_TEXT, iter_csv
-from tokenusage.usage.export_lines import CsvLines, ExportRecord
+from tokenusage.usage.export import HEADER_TEXT, CsvLines, ExportRecord, iter_csv
 
 EXPORT_BATCH = 5000
 
@@ -65,8 +64,10 @@ async def export_csv(
     """The history as CSV text, newest first. The first chunk holds the BOM, the header and
     the first batch (so `rows == 0` there means an empty history); more chunks follow.
 
-    `problems` receives what went wrong but did not stop the export (a failed sync: the file
-    is the stored copy); `ExportRefused` is raised when no complete copy can be had.
+    Reading and formatting run together in a worker thread, on the store's lean export read
+    (`Store.iter_export` and `usage.export.CsvLines`). `problems` receives what went wrong
+    but did not stop the export (a failed sync: the file is the stored copy);
+    `ExportRefused` is raised when no complete copy can be had.
     """
     found: list[Problem] = []
     store = ctx.store

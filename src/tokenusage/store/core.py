@@ -29,7 +29,7 @@ from tokenusage.store.records import (
 from tokenusage.store.schema import create_schema
 from tokenusage.store.sync import ABANDONED_AFTER, FullSync
 from tokenusage.store.viewread import StoredView
-from tokenusage.usage.export_lines import ExportRecord
+from tokenusage.usage.export import ExportRecord
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -163,16 +163,6 @@ class Store:
             gen = mirror.current(conn, domain_hash)
             return None if gen is None else gen.newest_id
 
-    def count(self, domain_hash: str) -> int:
-        with self._db.read() as conn:
-            gen = mirror.current(conn, domain_hash)
-            return 0 if gen is None else int(gen.max_seq - gen.min_seq + 1)
-
-    def page(self, domain_hash: str, page: int, per_page: int) -> list[MirrorRow]:
-        """Rows of page `page` (1-based), newest first; empty past the last page."""
-        with self._db.read() as conn:
-            return mirror.page(conn, domain_hash, page, per_page)
-
     def page_with_status(
         self, domain_hash: str, per_page: int, page_for: Callable[[int], int]
     ) -> tuple[MirrorStatus, list[MirrorRow]]:
@@ -190,23 +180,12 @@ class Store:
                 conn, domain_hash, pricing_key, per_page, page_for, self.pages
             )
 
-    def first(self, domain_hash: str, n: int) -> list[MirrorRow]:
-        """The newest `n` rows (the debug page shows a few)."""
-        return self.page(domain_hash, 1, n) if n > 0 else []
-
-    def iter_all(self, domain_hash: str, batch: int = 5000) -> Generator[MirrorRow, None, None]:
-        """Every row newest first, with memory bounded by `batch` (for CSV export).
-
-        Reads one snapshot; close the generator (or exhaust it) to release it early.
-        """
-        with self._db.translate():
-            yield from mirror.iter_rows(self._db, domain_hash, batch)
-
     def iter_export(
         self, domain_hash: str, batch: int = 5000
     ) -> Generator[list[ExportRecord], None, None]:
-        """Every row newest first as CSV export records (`usage.export_lines.ExportRecord`), in
-        lists of up to `batch`; one snapshot, like `iter_all`, at a fraction of its cost."""
+        """Every row newest first as CSV export records (`usage.export.ExportRecord`), in
+        lists of up to `batch`, inside one read snapshot: a long export stays consistent while
+        a full sync replaces the generation; close the generator to release it early."""
         with self._db.translate():
             yield from export.iter_records(self._db, domain_hash, batch)
 

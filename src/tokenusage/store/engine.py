@@ -1,5 +1,8 @@
 """Engines and transactions: one place that knows how SQLite and PostgreSQL differ.
 
+`make_engine` is the one engine factory of the package: the dashboard's store and the
+reference server (`licenseserver/`) both use it, so both get the same SQLite set-up.
+
 Every database access in the package goes through `Database.read()` or `Database.write()`, so
 every SQLAlchemy or driver failure leaves the public API as a `StoreError` with a message a
 person understands, and the service can fall back to live data.
@@ -55,8 +58,12 @@ def make_engine(url: str | URL) -> Engine:
 
     A SQLite file gets WAL (readers never wait for the writer), a busy timeout, foreign keys,
     and its parent directory. In-memory SQLite is a single shared connection: tests only.
+    Transactions are deferred (`BEGIN`) unless made through `for_writes`. `postgresql://`
+    means psycopg 3, the driver of the `postgres` extra.
     """
     parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_pre_ping=True)
     kwargs: dict[str, Any] = {
@@ -72,6 +79,13 @@ def make_engine(url: str | URL) -> Engine:
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def for_writes(engine: Engine) -> Engine:
+    """`engine` (same pool) for write transactions: on SQLite they start with BEGIN IMMEDIATE,
+    so a transaction that reads before it writes queues on the busy timeout instead of
+    failing on SQLITE_BUSY when it upgrades its lock. Other engines are unaffected."""
+    return engine.execution_options(**{_WRITE: True})
 
 
 def describe_location(url: URL) -> str:
@@ -141,7 +155,7 @@ class Database:
         try:
             with self._writer, self.translate(), self.engine.connect() as conn:
                 if self.is_sqlite:
-                    conn.execution_options(**{_WRITE: True})
+                    conn.execution_options(**{_WRITE: True})  # as `for_writes`
                 with conn.begin():
                     yield conn
         finally:

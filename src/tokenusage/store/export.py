@@ -15,7 +15,7 @@ from typing import Any
 from tokenusage.store.engine import Database
 from tokenusage.store.mirror import current
 from tokenusage.store.schema import mirror_rows
-from tokenusage.usage.export_lines import ExportRecord
+from tokenusage.usage.export import ExportRecord
 
 _SQLITE_STAMP = "created_at"  # stored as naive UTC text already
 _POSTGRES_STAMP = "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"

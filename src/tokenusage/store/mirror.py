@@ -7,7 +7,7 @@ an OFFSET that walks every earlier row. Full syncs build a new generation (see `
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -52,6 +52,12 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def storable_text(value: str) -> str:
+    """`value` with NUL replaced by U+FFFD: PostgreSQL text cannot hold NUL, and both engines
+    must keep the same text (SQLite would store it as is)."""
+    return value.replace("\x00", "\ufffd")
+
+
 def insert_rows(
     conn: Connection, generation: int, numbered: Iterable[tuple[int, Transaction]]
 ) -> None:
@@ -60,7 +66,8 @@ def insert_rows(
     Going under SQLAlchemy's per-row parameter processing halves the cost of a 10,000-row
     page on SQLite, and COPY is several times faster than executemany on PostgreSQL; the only
     conversion the column types would do (UTC timestamps) is done here instead. Amounts
-    become plain decimal text: exact, and readable in SQL.
+    become plain decimal text: exact, and readable in SQL. Upstream text loses any NUL (see
+    `storable_text`).
     """
     sqlite = conn.dialect.name == "sqlite"
     stamp: Callable[[datetime], object] = _sqlite_stamp if sqlite else _utc
@@ -71,11 +78,11 @@ def insert_rows(
             tx.id,
             stamp(tx.created_at),
             tx.type,
-            tx.service_type,
+            storable_text(tx.service_type),
             format(tx.amount, "f"),
             tx.tokens_used,
             tx.images_processed,
-            tx.description,
+            storable_text(tx.description),
             tx.input_tokens,
             tx.completion_tokens,
             tx.cached_tokens,
@@ -129,38 +136,6 @@ def rows_between(conn: Connection, generation: int, lo: int, hi: int) -> list[Mi
         .order_by(R.c.seq.desc())
     )
     return [_mirror_row(r) for r in result.all()]
-
-
-def page(conn: Connection, domain_hash: str, number: int, per_page: int) -> list[MirrorRow]:
-    if number < 1 or per_page < 1:
-        raise ValueError(f"page and per_page start at 1 (got {number}, {per_page})")
-    gen = current(conn, domain_hash)
-    if gen is None:
-        return []
-    hi = gen.max_seq - (number - 1) * per_page
-    lo = max(gen.min_seq, hi - per_page + 1)
-    if hi < lo:
-        return []
-    return rows_between(conn, gen.generation, lo, hi)
-
-
-def iter_rows(db: Database, domain_hash: str, batch: int) -> Iterator[MirrorRow]:
-    """Every row newest first in batches of `batch`, inside one read snapshot.
-
-    One snapshot keeps a long export consistent even if a full sync replaces the generation
-    meanwhile; batches keep memory bounded whatever the ledger size.
-    """
-    if batch < 1:
-        raise ValueError("batch must be at least 1")
-    with db.read() as conn:
-        gen = current(conn, domain_hash)
-        if gen is None:
-            return
-        hi = gen.max_seq
-        while hi >= gen.min_seq:
-            lo = max(gen.min_seq, hi - batch + 1)
-            yield from rows_between(conn, gen.generation, lo, hi)
-            hi = lo - 1
 
 
 def _status(gens: Sequence[Row[Any]]) -> tuple[MirrorStatus, Row[Any] | None]:

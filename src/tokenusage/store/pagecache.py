@@ -10,8 +10,9 @@ hand a deleted generation's number to the next one.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
+
+from cachetools import LRUCache
 
 from tokenusage.store.records import MirrorRow
 
@@ -19,27 +20,35 @@ DEFAULT_PAGES = 64
 
 
 class PageCache:
-    """A small thread-safe LRU of page rows; the lists handed out must not be modified."""
+    """A small thread-safe LRU of page rows; the lists handed out must not be modified.
+
+    The lock is not held while a page loads, so a slow read never blocks other pages; two
+    threads missing the same page both read it and the last one stays.
+    """
 
     def __init__(self, size: int = DEFAULT_PAGES) -> None:
         self.size = size
-        self._pages: OrderedDict[Hashable, list[MirrorRow]] = OrderedDict()
+        self._pages: LRUCache[Hashable, list[MirrorRow]] | None = (
+            LRUCache(maxsize=size) if size > 0 else None
+        )
         self._lock = threading.Lock()
 
     def get(self, key: Hashable, load: Callable[[], list[MirrorRow]]) -> list[MirrorRow]:
+        if self._pages is None:
+            return load()
         with self._lock:
             rows = self._pages.get(key)
-            if rows is not None:
-                self._pages.move_to_end(key)
-                return rows
-        rows = load()
-        if self.size > 0:
+        if rows is None:
+            rows = load()
             with self._lock:
                 self._pages[key] = rows
-                while len(self._pages) > self.size:
-                    self._pages.popitem(last=False)
         return rows
 
-    def clear(self) -> None:
+    def __len__(self) -> int:
         with self._lock:
-            self._pages.clear()
+            return 0 if self._pages is None else len(self._pages)
+
+    def clear(self) -> None:
+        if self._pages is not None:
+            with self._lock:
+                self._pages.clear()

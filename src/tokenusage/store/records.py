@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Generic, TypeVar
 
-from tokenusage.licenseapi.models import Transaction, TransactionType
+from tokenusage.licenseapi.models import TransactionType
 
 T = TypeVar("T")
 
@@ -64,21 +64,6 @@ class MirrorRow:
     input_tokens: int | None
     completion_tokens: int | None
     cached_tokens: int | None
-
-    def to_transaction(self) -> Transaction:
-        return Transaction(
-            id=self.id,
-            created_at=self.created_at,
-            type=self.type,
-            service_type=self.service_type,
-            amount=self.amount,
-            tokens_used=self.tokens_used,
-            images_processed=self.images_processed,
-            description=self.description,
-            input_tokens=self.input_tokens,
-            completion_tokens=self.completion_tokens,
-            cached_tokens=self.cached_tokens,
-        )
 
 
 @dataclass(frozen=True, slots=True)

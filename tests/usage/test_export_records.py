@@ -1,4 +1,4 @@
-"""The export's fast road writes exactly the bytes of `csv_row` + csv.writer."""
+"""Export records and row objects make exactly the bytes of `csv_row` + csv.writer."""
 
 from __future__ import annotations
 
@@ -11,8 +11,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tokenusage.usage.export import HEADER_TEXT, iter_csv
-from tokenusage.usage.export_lines import CsvLines, ExportRecord, LocalDates, always_utc, local_date
+from tests.usage.csv_reference import reference_csv
+from tokenusage.usage.export import (
+    HEADER_TEXT,
+    CsvLines,
+    ExportRecord,
+    LocalDates,
+    always_utc,
+    iter_csv,
+    local_date,
+)
 
 
 @dataclass(frozen=True)
@@ -41,8 +49,9 @@ def record(row: Row) -> ExportRecord:
 
 
 def both_roads(rows: list[Row], tz: tzinfo) -> tuple[str, str]:
-    slow = "".join(iter_csv(rows, tz))
+    slow = reference_csv(rows, tz)
     fast = HEADER_TEXT + CsvLines(tz).text([record(r) for r in rows])
+    assert "".join(iter_csv(rows, tz)) == fast  # row objects take the same road
     return slow, fast
 
 
@@ -138,7 +147,7 @@ def test_batches_share_caches_and_stay_exact() -> None:
     tz = ZoneInfo("America/Sao_Paulo")
     lines = CsvLines(tz)
     fast = HEADER_TEXT + "".join(lines.text([record(r)]) for r in rows + rows)
-    assert fast == "".join(iter_csv(rows + rows, tz))
+    assert fast == reference_csv(rows + rows, tz)
 
 
 def test_stamps_without_microseconds_and_other_shapes() -> None:
@@ -196,5 +205,5 @@ def test_long_texts_are_exact_and_not_cached() -> None:
         Row(datetime(2026, 1, 2, tzinfo=UTC), "usage", "=" + long, Decimal("2"), 1, 0, "-" + long),
     ]
     lines = CsvLines(UTC)
-    assert HEADER_TEXT + lines.text([record(r) for r in rows]) == "".join(iter_csv(rows, UTC))
+    assert HEADER_TEXT + lines.text([record(r) for r in rows]) == reference_csv(rows, UTC)
     assert not lines._services and not lines._loose

@@ -19,29 +19,12 @@ from tests.store.conftest import (
     tx,
     txs,
 )
-from tokenusage.licenseapi.models import Transaction
 from tokenusage.store import MirrorRow, Store
 from tokenusage.store.schema import mirror_rows
 
 
 def expected_row(i: int) -> MirrorRow:
-    return as_row(tx(i))
-
-
-def as_row(t: Transaction) -> MirrorRow:
-    return MirrorRow(
-        id=t.id,
-        created_at=t.created_at,
-        type=t.type,
-        service_type=t.service_type,
-        amount=t.amount,
-        tokens_used=t.tokens_used,
-        images_processed=t.images_processed,
-        description=t.description,
-        input_tokens=t.input_tokens,
-        completion_tokens=t.completion_tokens,
-        cached_tokens=t.cached_tokens,
-    )
+    return MirrorRow.from_transaction(tx(i))
 
 
 def test_full_sync_in_pages_then_first_middle_last_page(store: Store) -> None:
@@ -72,7 +55,7 @@ def test_rows_round_trip_exactly(store: Store) -> None:
         sync.finish(total=3)
 
     rows = page(store, DOMAIN, 1, 10)
-    assert rows == [as_row(t) for t in odd]
+    assert rows == [MirrorRow.from_transaction(t) for t in odd]
     assert rows[0].amount == Decimal("0.00000001")
     assert str(rows[1].amount) == "-12345678.123456789012"
     assert rows[0].created_at == T0

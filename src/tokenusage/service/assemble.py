@@ -12,7 +12,7 @@ from cachetools import LRUCache
 
 from tokenusage.config import Settings
 from tokenusage.licenseapi.client import LicenseApiClient
-from tokenusage.licenseapi.models import History, Pricing, Transaction, UserInfo, UserStats
+from tokenusage.licenseapi.models import History, Pricing, UserInfo, UserStats
 from tokenusage.service.model import NONE, CacheInfo, DashboardView, Source, SyncProgress
 from tokenusage.service.problems import Problem, unique
 from tokenusage.store import MirrorRow, MirrorStatus
@@ -45,22 +45,6 @@ class ViewMemo:
     def put(self, page: int, writes: int, view: DashboardView) -> None:
         if self.seconds > 0:
             self._views[page] = (self.clock(), writes, view)
-
-
-def as_row(tx: Transaction) -> MirrorRow:
-    return MirrorRow(
-        id=tx.id,
-        created_at=tx.created_at,
-        type=tx.type,
-        service_type=tx.service_type,
-        amount=tx.amount,
-        tokens_used=tx.tokens_used,
-        images_processed=tx.images_processed,
-        description=tx.description,
-        input_tokens=tx.input_tokens,
-        completion_tokens=tx.completion_tokens,
-        cached_tokens=tx.cached_tokens,
-    )
 
 
 def mirror_page(
@@ -96,7 +80,7 @@ def live_page(
     if window.offset + per_page > fetched and fetched < history.total:
         return None
     newest = sorted(history.transactions, key=lambda t: t.id, reverse=True)
-    rows = [as_row(t) for t in newest[window.offset : window.offset + per_page]]
+    rows = [MirrorRow.from_transaction(t) for t in newest[window.offset : window.offset + per_page]]
     info = CacheInfo("live", at, history.total, history.total, syncing=True, progress=progress)
     return rows, window, info
 
@@ -116,7 +100,11 @@ class LiveHistory:
         if self._at is not None and (datetime.now(UTC) - self._at).total_seconds() < ttl:
             return self._rows, self._total, self._at
         page = await client.history(limit=limit)
-        rows = sorted((as_row(t) for t in page.transactions), key=lambda r: r.id, reverse=True)
+        rows = sorted(
+            (MirrorRow.from_transaction(t) for t in page.transactions),
+            key=lambda r: r.id,
+            reverse=True,
+        )
         self._rows, self._total, self._at = rows, page.total, datetime.now(UTC)
         return rows, page.total, self._at
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from tokenusage.config import Settings
 from tokenusage.licenseapi.client import LicenseApiClient
@@ -34,15 +34,16 @@ from tokenusage.service.assemble import (
     mirror_page,
 )
 from tokenusage.service.context import Context
-from tokenusage.service.flights import Upstream, within
-from tokenusage.service.freshness import ACCOUNT, PRICING, STATS, no_answer, obtain, source_of
+from tokenusage.service.flights import Deadline, Upstream, within
+from tokenusage.service.freshness import ACCOUNT, PRICING, STATS, Fetched, Piece, obtain, source_of
 from tokenusage.service.history import FULL, INCREMENTAL, FirstPage, HistorySync
 from tokenusage.service.model import NONE, CacheInfo, DashboardView, DebugInfo
 from tokenusage.service.problems import DeadlinePassed, Kind, Problem, Where, unique
-from tokenusage.store import Store, StoreError
+from tokenusage.store import Cached, Store, StoreError
 from tokenusage.usage.pagination import paginate
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 NOT_CONFIGURED = "License configuration missing: set license_key, license_domain and license_email"
 
 
@@ -134,8 +135,8 @@ class DashboardService:
     def _not_configured(self) -> Problem:
         return Problem(Kind.CONFIG, Where.CONFIG, NOT_CONFIGURED, self.clock())
 
-    def _deadline(self) -> float:
-        return asyncio.get_running_loop().time() + self.settings.timeout
+    def _deadline(self) -> Deadline:
+        return Deadline.after(self.settings.timeout)
 
     # -- the page ----------------------------------------------------------------------------
 
@@ -177,33 +178,16 @@ class DashboardService:
                 stored.mirror, problems, landed[INCREMENTAL], covers, None if complete else deadline
             )
 
-        account_c = obtain(
-            ctx,
-            ACCOUNT,
-            problems,
-            stored.info if stored else None,
-            seen=landed[ACCOUNT.key],
-            deadline=deadline,
-            live_since=live_since,
-        )
-        stats_c = obtain(
-            ctx,
-            STATS,
-            problems,
-            stored.stats if stored else None,
-            seen=landed[STATS.key],
-            deadline=deadline,
-            live_since=live_since,
-        )
-        pricing_c = obtain(
-            ctx,
-            PRICING,
-            problems,
-            stored.pricing if stored else None,
-            seen=landed[PRICING.key],
-            deadline=deadline,
-            live_since=live_since,
-        )
+        def fresh(piece: Piece[T], cached: Cached[T] | None) -> Awaitable[Fetched[T]]:
+            seen = landed[piece.key]
+            return obtain(
+                ctx, piece, problems, cached, seen=seen, deadline=deadline, live_since=live_since
+            )
+
+        # Typed one by one: inside gather(), mypy would infer Piece[X | None].
+        account_c = fresh(ACCOUNT, stored.info if stored else None)
+        stats_c = fresh(STATS, stored.stats if stored else None)
+        pricing_c = fresh(PRICING, stored.pricing if stored else None)
         (synced, first), account, stats, pricing = await asyncio.gather(
             history(), account_c, stats_c, pricing_c
         )
@@ -236,7 +220,7 @@ class DashboardService:
             problems.append(failure)
         return assemble(self.settings, self.clock(), pieces, parts, problems)
 
-    async def _live_page(self, page: int, problems: list[Problem], deadline: float) -> Page:
+    async def _live_page(self, page: int, problems: list[Problem], deadline: Deadline) -> Page:
         """No usable store: the newest page of history straight from the API."""
         per_page = self.settings.page_size
         fetch = self.ctx.upstream.run(
@@ -246,10 +230,8 @@ class DashboardService:
             ),
         )
         try:
-            rows, total, at = await within(fetch, deadline, "")
+            rows, total, at = await within(fetch, deadline)
         except (LicenseApiError, DeadlinePassed) as exc:
-            if isinstance(exc, DeadlinePassed):
-                exc = no_answer(self.settings.timeout)
             problems.append(self.ctx.problem(exc, Where.HISTORY))
             return [], paginate(0, 1, per_page), NONE
         window = paginate(len(rows), page, per_page)

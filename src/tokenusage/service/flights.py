@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from tokenusage.licenseapi.errors import LicenseApiError
@@ -143,16 +144,35 @@ def _retrieve(task: asyncio.Future[Any]) -> None:
         task.exception()  # a caller that stopped waiting must not leave a never-retrieved error
 
 
-async def within(work: Awaitable[T], deadline: float | None, what: str) -> T:
-    """`work`'s result, or `DeadlinePassed` once the event loop's clock reaches `deadline`;
-    the work itself goes on (a later view, or the mirror, gets its result)."""
+@dataclass(frozen=True)
+class Deadline:
+    """When a caller stops waiting for the License API (the event loop's clock), and the
+    `timeout` it was set from, which the problem names."""
+
+    at: float
+    seconds: float
+
+    @classmethod
+    def after(cls, seconds: float) -> Deadline:
+        return cls(asyncio.get_running_loop().time() + seconds, seconds)
+
+    def left(self) -> float:
+        return max(0.0, self.at - asyncio.get_running_loop().time())
+
+    def passed(self) -> DeadlinePassed:
+        return DeadlinePassed(
+            f"Failed to connect to License API: no answer within {self.seconds:g} s"
+        )
+
+
+async def within(work: Awaitable[T], deadline: Deadline | None) -> T:
+    """`work`'s result, or `DeadlinePassed` when `deadline` comes first; the work itself goes
+    on (a later view, or the mirror, gets its result)."""
     if deadline is None:
         return await work
     task = asyncio.ensure_future(work)
     task.add_done_callback(_retrieve)
-    done, _ = await asyncio.wait(
-        {task}, timeout=max(0.0, deadline - asyncio.get_running_loop().time())
-    )
+    done, _ = await asyncio.wait({task}, timeout=deadline.left())
     if not done:
-        raise DeadlinePassed(what)
+        raise deadline.passed()
     return task.result()

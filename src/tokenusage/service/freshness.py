@@ -21,7 +21,7 @@ from typing import Generic, TypeVar
 from tokenusage.licenseapi.errors import LicenseApiError
 from tokenusage.licenseapi.models import Pricing, UserInfo, UserStats
 from tokenusage.service.context import Context
-from tokenusage.service.flights import within
+from tokenusage.service.flights import Deadline, within
 from tokenusage.service.model import NONE, CacheInfo, Source
 from tokenusage.service.problems import DeadlinePassed, Problem, Where
 from tokenusage.store import Cached, MirrorStatus, Store
@@ -42,10 +42,6 @@ def mirror_fresh(status: MirrorStatus, ttl: float, now: datetime) -> bool:
     return status.present and is_fresh(status.synced_at, ttl, now)
 
 
-def no_answer(timeout: float) -> DeadlinePassed:
-    return DeadlinePassed(f"Failed to connect to License API: no answer within {timeout:g} s")
-
-
 @dataclass(frozen=True)
 class Piece(Generic[T]):
     key: str  # the flight's key, also the endpoint
@@ -64,22 +60,29 @@ PRICING: Piece[Pricing] = Piece(
     lambda c: c.client.pricing(),
     lambda c, s, v, at: s.put_pricing(c.identity, v, at),
 )
-ACCOUNT: Piece[UserInfo] = Piece(
-    "user/info",
-    Where.ACCOUNT,
-    lambda c: c.settings.account_ttl,
-    lambda c, s: s.get_snapshot(c.identity, "user/info", UserInfo),
-    lambda c: c.client.user_info(),
-    lambda c, s, v, at: s.put_snapshot(c.identity, "user/info", v, at),
-)
-STATS: Piece[UserStats] = Piece(
-    "user/stats",
-    Where.STATS,
-    lambda c: c.settings.account_ttl,
-    lambda c, s: s.get_snapshot(c.identity, "user/stats", UserStats),
-    lambda c: c.client.user_stats(),
-    lambda c, s, v, at: s.put_snapshot(c.identity, "user/stats", v, at),
-)
+M = TypeVar("M", UserInfo, UserStats)
+
+
+def _snapshot(
+    kind: str, where: Where, model: type[M], fetch: Callable[[Context], Awaitable[M]]
+) -> Piece[M]:
+    """Account and statistics: the licence's last-good snapshots, fresh for `account_ttl`."""
+    return Piece(
+        kind,
+        where,
+        lambda c: c.settings.account_ttl,
+        lambda c, s: s.get_snapshot(c.identity, kind, model),
+        fetch,
+        lambda c, s, v, at: s.put_snapshot(c.identity, kind, v, at),
+    )
+
+
+ACCOUNT = _snapshot("user/info", Where.ACCOUNT, UserInfo, lambda c: c.client.user_info())
+STATS = _snapshot("user/stats", Where.STATS, UserStats, lambda c: c.client.user_stats())
+
+
+# A piece as a view shows it: the value (None when there is none) and where it came from.
+Fetched = tuple[T | None, CacheInfo]
 
 
 async def obtain(
@@ -90,9 +93,9 @@ async def obtain(
     *,
     force: bool = False,
     seen: int | None = None,
-    deadline: float | None = None,
+    deadline: Deadline | None = None,
     live_since: datetime | None = None,
-) -> tuple[T | None, CacheInfo]:
+) -> Fetched[T]:
     """The stored copy while fresh (`force`: never); else a fetch, shared and stored; the
     stored copy with a problem when the fetch fails or passes `deadline`."""
     ttl = piece.ttl(ctx)
@@ -117,10 +120,8 @@ async def obtain(
         piece.key, fetch_and_store, force=force
     )
     try:
-        value, at = await within(flight, deadline, "")
+        value, at = await within(flight, deadline)
     except (LicenseApiError, DeadlinePassed) as exc:
-        if isinstance(exc, DeadlinePassed):
-            exc = no_answer(ctx.settings.timeout)
         problems.append(ctx.problem(exc, piece.where))
         if cached is not None:
             return cached.value, CacheInfo("cached", cached.fetched_at)

@@ -29,8 +29,8 @@ from anyio import to_thread
 
 from tokenusage.licenseapi.models import History, Transaction
 from tokenusage.service.context import Context
-from tokenusage.service.flights import FlightCancelled, within
-from tokenusage.service.freshness import mirror_fresh, no_answer
+from tokenusage.service.flights import Deadline, FlightCancelled
+from tokenusage.service.freshness import mirror_fresh
 from tokenusage.service.model import SyncProgress
 from tokenusage.service.problems import (
     KNOWN,
@@ -149,7 +149,15 @@ class HistorySync:
             exc_info=log.isEnabledFor(logging.DEBUG),
         )
 
-    async def _outcome(self, task: asyncio.Future[None], problems: list[Problem]) -> bool:
+    async def _outcome(
+        self, task: asyncio.Future[None], problems: list[Problem], deadline: Deadline | None
+    ) -> bool:
+        """Wait for the sync `task` (`DeadlinePassed` at `deadline`, the sync going on);
+        False, with the problem, when it failed."""
+        if deadline is not None:
+            await asyncio.wait([task], timeout=deadline.left())
+            if not task.done():
+                raise deadline.passed()
         try:
             await task
         except FlightCancelled:
@@ -166,7 +174,7 @@ class HistorySync:
         problems: list[Problem],
         seen: int,
         covers: Callable[[History], bool],
-        deadline: float | None,
+        deadline: Deadline | None,
     ) -> tuple[bool, FirstPage | None]:
         """Sync a stale or empty mirror for a page view: (synced, first page). The first page
         comes back while a full sync still runs, if it `covers` the page asked for; else this
@@ -176,9 +184,8 @@ class HistorySync:
         task, first = self._start(
             status, seen, full=not status.present, first_page_size=self.ctx.settings.page_size
         )
-        loop = asyncio.get_running_loop()
         if first is not None:
-            left = None if deadline is None else max(0.0, deadline - loop.time())
+            left = None if deadline is None else deadline.left()
             both: list[asyncio.Future[Any]] = [task, first]
             await asyncio.wait(both, timeout=left, return_when=asyncio.FIRST_COMPLETED)
             if not task.done() and first.done() and not first.cancelled():
@@ -186,13 +193,10 @@ class HistorySync:
                 if covers(page[0]):
                     return True, page
         try:
-            await within(asyncio.shield(task), deadline, "")
-        except DeadlinePassed:
-            problems.append(self.ctx.problem(no_answer(self.ctx.settings.timeout), Where.HISTORY))
+            return await self._outcome(task, problems, deadline), None
+        except DeadlinePassed as exc:
+            problems.append(self.ctx.problem(exc, Where.HISTORY))
             return False, None
-        except Exception:  # noqa: S110 - reported just below, from the task itself
-            pass
-        return await self._outcome(task, problems), None
 
     async def ensure(
         self,
@@ -200,7 +204,7 @@ class HistorySync:
         *,
         force_full: bool = False,
         revalidate: bool = False,
-        deadline: float | None = None,
+        deadline: Deadline | None = None,
     ) -> bool:
         """Bring the mirror up to date and wait for it (until `deadline`); False when that
         failed or is still running."""
@@ -224,12 +228,9 @@ class HistorySync:
             revalidate=revalidate,
         )
         try:
-            await within(asyncio.shield(task), deadline, "")
+            return await self._outcome(task, problems, deadline)
         except DeadlinePassed:
-            return False
-        except Exception:  # noqa: S110 - reported by _outcome
-            pass
-        return await self._outcome(task, problems)
+            return False  # it goes on; the page shows its progress
 
     # -- mechanics -------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Generic, TypeVar
 
-from tokenusage.licenseapi.models import TransactionType
+from tokenusage.licenseapi.models import Transaction, TransactionType
 
 T = TypeVar("T")
 
@@ -64,6 +64,22 @@ class MirrorRow:
     input_tokens: int | None
     completion_tokens: int | None
     cached_tokens: int | None
+
+    @classmethod
+    def from_transaction(cls, tx: Transaction) -> MirrorRow:
+        return cls(
+            id=tx.id,
+            created_at=tx.created_at,
+            type=tx.type,
+            service_type=tx.service_type,
+            amount=tx.amount,
+            tokens_used=tx.tokens_used,
+            images_processed=tx.images_processed,
+            description=tx.description,
+            input_tokens=tx.input_tokens,
+            completion_tokens=tx.completion_tokens,
+            cached_tokens=tx.cached_tokens,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,17 @@ from tests.support.dashboard import (
     running_dashboard,
     wait_synced,
 )
-from tests.web.pagetools import Node, amounts, balance, flashes, page_csrf, parse, rows, showing
+from tests.web.pagetools import (
+    Node,
+    amounts,
+    balance,
+    flashes,
+    footer,
+    page_csrf,
+    parse,
+    rows,
+    showing,
+)
 from tests.web.support import ledger_amounts, ledger_rows, signed_in
 from tokenusage.licenseserver.ledger import DEFAULT_PRICES
 from tokenusage.store import MirrorStatus, Store
@@ -197,3 +207,15 @@ def test_actions_answer_json_to_scripts(setup: Setup) -> None:
         "problems": [],
     }
     assert flashes(setup.view()) == [], "a JSON answer leaves no flash behind"
+
+
+@pytest.mark.parametrize("action", ["/actions/update-pricing", "/actions/refresh"])
+def test_the_page_an_action_lands_on_says_live(setup: Setup, action: str) -> None:
+    setup.view()  # the prices are stored and fresh: a plain view shows them as cached
+    assert setup.view().one(id="pricing-title").text() == "Current API Pricing (Cached)"
+    assert setup.post(action).status_code == 303
+    landed = setup.view()
+    assert landed.one(id="pricing-title").text() == "Current API Pricing (Live)"
+    assert footer(landed)["Pricing:"] == "Live"
+    again = setup.view()
+    assert again.one(id="pricing-title").text() == "Current API Pricing (Cached)"

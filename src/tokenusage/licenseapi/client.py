@@ -242,7 +242,7 @@ class LicenseApiClient:
                     )
             except TimeoutError:
                 detail = f"timed out after {self._timeout:.1f} s"
-                attempt.error = ConnectionFailed(detail, endpoint=endpoint)
+                attempt.error = ConnectionFailed(detail, endpoint=endpoint, timed_out=True)
                 attempt.retry = False
             if not attempt.retry or attempts > self._retries:
                 return attempt, attempts

@@ -32,10 +32,18 @@ class LicenseApiError(Exception):
 
 
 class ConnectionFailed(LicenseApiError):
-    """The API could not be reached or did not answer in time (DNS, refused, TLS, timeout)."""
+    """The API could not be reached or did not answer in time (DNS, refused, TLS, timeout).
+    `timed_out` tells a slow API from an unreachable one."""
 
-    def __init__(self, detail: str | None = None, *, endpoint: str | None = None) -> None:
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        endpoint: str | None = None,
+        timed_out: bool = False,
+    ) -> None:
         super().__init__(_join(CONNECTION_FAILED, detail), endpoint=endpoint, detail=detail)
+        self.timed_out = timed_out
 
 
 class HttpStatusError(LicenseApiError):

@@ -86,7 +86,8 @@ async def send(
     except httpx.TransportError as exc:
         got_response = attempt.status is not None
         detail = scrub(describe(exc, got_response=got_response, limits=limits), limits.key)
-        attempt.error = ConnectionFailed(detail, endpoint=endpoint)
+        timed_out = isinstance(exc, httpx.TimeoutException)
+        attempt.error = ConnectionFailed(detail, endpoint=endpoint, timed_out=timed_out)
         # Nothing came back: the request may never have been handled, and a GET is idempotent.
         attempt.retry = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout) or (
             not got_response and isinstance(exc, _DROPPED)

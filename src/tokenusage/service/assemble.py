@@ -56,7 +56,7 @@ def mirror_page(
     progress: SyncProgress | None = None,
 ) -> Page:
     info = CacheInfo(
-        source,
+        source if status.present else "none",
         status.synced_at,
         status.rows,
         status.upstream_total,

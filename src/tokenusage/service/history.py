@@ -45,6 +45,7 @@ from tokenusage.store import FullSync, MirrorStatus, SyncSuperseded
 FULL = "history-full"
 INCREMENTAL = "history"
 log = logging.getLogger(__name__)
+SUPERSEDED_POLL = 0.2
 STOPPED = "Transaction sync stopped: the transaction cache was cleared while it ran"
 # The newest page of history as a full sync fetched it, and when.
 FirstPage = tuple[History, datetime]
@@ -312,10 +313,14 @@ class HistorySync:
         return stored
 
     async def _superseded(self, started: datetime) -> None:
-        """Another full sync that finished since `started` did this one's work: a success.
-        Anything else that retired this sync's generation was a Clear Cache."""
+        """This sync's generation was retired: by a newer full sync (of this or another
+        replica) or by Clear Cache. Wait for a newer sync to end (within `sync_deadline`, which
+        bounds this whole run); if it left a complete mirror, that was this sync's work too."""
         ctx = self.ctx
         status = await ctx.stored_or_raise(lambda s: s.mirror_status(ctx.identity))
+        while status.syncing:
+            await asyncio.sleep(SUPERSEDED_POLL)
+            status = await ctx.stored_or_raise(lambda s: s.mirror_status(ctx.identity))
         done = status.full_synced_at
         if not (status.present and not status.limited and done is not None and done >= started):
             raise SyncStopped(STOPPED)

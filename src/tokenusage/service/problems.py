@@ -108,7 +108,7 @@ def kind_of(exc: BaseException) -> Kind:
     if isinstance(exc, LicenseError):
         return Kind.LICENCE_REFUSED
     if isinstance(exc, ConnectionFailed):
-        return Kind.TIMEOUT if getattr(exc, "timed_out", False) else Kind.UNREACHABLE
+        return Kind.TIMEOUT if exc.timed_out else Kind.UNREACHABLE
     if isinstance(exc, InvalidResponse):
         return Kind.BAD_RESPONSE
     if isinstance(exc, PagingFault):

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections import OrderedDict
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
+from cachetools import LRUCache
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 from starlette.requests import Request
@@ -69,7 +69,7 @@ class Renderer:
         self.env.globals["icon"] = self.icon
         self._row_template = self.env.get_template("_partials/transaction_row.html")
         self._row_html = functools.lru_cache(maxsize=ROW_CACHE_SIZE)(self._render_row)
-        self._fragments: OrderedDict[Hashable, Markup] = OrderedDict()
+        self._fragments: LRUCache[Hashable, Markup] = LRUCache(FRAGMENT_CACHE_SIZE)
 
     def static_url(self, name: str) -> str:
         """A versioned URL: the file's content hash lets browsers cache it for good."""
@@ -140,7 +140,6 @@ class Renderer:
         cache_key = (template, locale, currency, key)
         html = self._fragments.get(cache_key)
         if html is not None:
-            self._fragments.move_to_end(cache_key)
             return html
         values = {
             "translations": translations(locale),
@@ -150,8 +149,6 @@ class Renderer:
         }
         html = Markup(self.env.get_template(template).render(values))  # noqa: S704 (autoescaped)
         self._fragments[cache_key] = html
-        while len(self._fragments) > FRAGMENT_CACHE_SIZE:
-            self._fragments.popitem(last=False)
         return html
 
     def rows_html(self, rows: list[MirrorRow], locale: str, currency: str) -> Markup:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
+
+from cachetools import LRUCache
 
 MAX_TRACKED = 10_000
 
@@ -22,7 +24,8 @@ class LoginThrottle:
         self.limit = limit
         self.window = window
         self.clock = clock
-        self._failures: OrderedDict[tuple[str, str], deque[float]] = OrderedDict()
+        # A flood of made-up names stays bounded: the least recently failed are forgotten.
+        self._failures: LRUCache[tuple[str, str], deque[float]] = LRUCache(MAX_TRACKED)
 
     @staticmethod
     def key(username: str, client_ip: str) -> tuple[str, str]:
@@ -39,9 +42,6 @@ class LoginThrottle:
         failures = self._recent(key)
         failures.append(self.clock())
         self._failures[key] = failures
-        self._failures.move_to_end(key)
-        while len(self._failures) > MAX_TRACKED:  # a flood of made-up names stays bounded
-            self._failures.popitem(last=False)
 
     def succeeded(self, key: tuple[str, str]) -> None:
         self._failures.pop(key, None)

@@ -6,9 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from tests.support.faultproxy import FaultProxy, fault_proxy
 from tests.support.liveserver import serve
 from tokenusage.licenseserver.app import create_app
 from tokenusage.licenseserver.demo import seed_demo
@@ -70,3 +72,17 @@ def empty_license_server(db_url: str) -> Iterator[RunningLicenseServer]:
     """A reference server on each engine with one licence and an empty ledger."""
     with running_license_server(db_url) as srv:
         yield srv
+
+
+@pytest.fixture
+def upstream(tmp_path: Path) -> Iterator[RunningLicenseServer]:
+    """A reference server with 1,200 transactions, for tests that put a fault proxy before it."""
+    with running_license_server(f"sqlite:///{tmp_path}/upstream.db", transactions=1200) as s:
+        yield s
+
+
+@pytest.fixture
+def proxy(upstream: RunningLicenseServer) -> Iterator[FaultProxy]:
+    """`upstream` behind a License API that misbehaves on demand (`tests.support.faultproxy`)."""
+    with fault_proxy(upstream.base_url) as p:
+        yield p

@@ -4,33 +4,20 @@ endpoint fails (`tests.support.faultproxy` in front of the reference server)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.cli.test_dashboard_cmds import env_for, run
-from tests.fixtures import RunningLicenseServer, running_license_server
-from tests.support.faultproxy import FaultProxy, Reply, fault_proxy, on
+from tests.fixtures import RunningLicenseServer
+from tests.support.faultproxy import FaultProxy, Reply, on
 
 HISTORY = "credits/history"
 
 
-@pytest.fixture
-def srv(tmp_path: Path) -> Iterator[RunningLicenseServer]:
-    with running_license_server(f"sqlite:///{tmp_path}/upstream.db", transactions=1200) as s:
-        yield s
-
-
-@pytest.fixture
-def proxy(srv: RunningLicenseServer) -> Iterator[FaultProxy]:
-    with fault_proxy(srv.base_url) as p:
-        yield p
-
-
-def env(srv: RunningLicenseServer, proxy: FaultProxy, tmp: Path, **extra: str) -> dict[str, str]:
+def env(
+    upstream: RunningLicenseServer, proxy: FaultProxy, tmp: Path, **extra: str
+) -> dict[str, str]:
     return env_for(
-        srv,
+        upstream,
         tmp,
         TOKENUSAGE_API_URL=proxy.url,
         TOKENUSAGE_HISTORY_PAGE_SIZE="500",
@@ -40,11 +27,11 @@ def env(srv: RunningLicenseServer, proxy: FaultProxy, tmp: Path, **extra: str) -
 
 
 def test_status_says_stored_when_the_history_fails(
-    srv: RunningLicenseServer, proxy: FaultProxy, tmp_path: Path
+    upstream: RunningLicenseServer, proxy: FaultProxy, tmp_path: Path
 ) -> None:
-    assert run(env(srv, proxy, tmp_path), "status")[0] == 0
+    assert run(env(upstream, proxy, tmp_path), "status")[0] == 0
     proxy.rules.append(on(HISTORY, Reply(503, b"Service Unavailable", "text/plain")))
-    stale = env(srv, proxy, tmp_path, TOKENUSAGE_TRANSACTIONS_TTL="0")
+    stale = env(upstream, proxy, tmp_path, TOKENUSAGE_TRANSACTIONS_TTL="0")
     code, out, _ = run(stale, "status", "--json")
     report = json.loads(out)
     assert code == 3
@@ -57,16 +44,16 @@ def test_status_says_stored_when_the_history_fails(
 
 
 def test_status_of_a_cold_sync_that_failed_is_a_failure(
-    srv: RunningLicenseServer, proxy: FaultProxy, tmp_path: Path
+    upstream: RunningLicenseServer, proxy: FaultProxy, tmp_path: Path
 ) -> None:
     proxy.rules.append(on(HISTORY, Reply(500), when=lambda c: "before_id" in c.params))
-    code, out, _ = run(env(srv, proxy, tmp_path), "status", "--json")
+    code, out, _ = run(env(upstream, proxy, tmp_path), "status", "--json")
     report = json.loads(out)
     assert code == 3
     assert report["complete"] is False
     assert [(p["kind"], p["where"]) for p in report["problems"]] == [("upstream_error", "history")]
     # What it says about the mirror is what the store holds: nothing.
     assert report["cache"]["transactions"]["source"] == "none"
-    code, out, _ = run(env(srv, proxy, tmp_path), "cache", "status", "--json")
+    code, out, _ = run(env(upstream, proxy, tmp_path), "cache", "status", "--json")
     mirror = json.loads(out)["transactions"]
     assert code == 0 and mirror["source"] == "none" and not mirror["rows"]

@@ -8,48 +8,47 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.fixtures import RunningLicenseServer, running_license_server
+from tests.fixtures import RunningLicenseServer
 from tests.service.conftest import make_service
-from tests.support.faultproxy import FaultProxy, Forward, Reply, fault_proxy, on
-from tokenusage.service import DashboardService, Kind, Where
-from tokenusage.store import Store
+from tests.support.faultproxy import FaultProxy, Forward, Reply, on
+from tokenusage.service import DashboardService, Kind, Problem, Where
+from tokenusage.store import MirrorStatus, Store
 
 pytestmark = pytest.mark.anyio
 HISTORY = "credits/history"
 
 
-@pytest.fixture
-def srv(tmp_path: Path) -> Iterator[RunningLicenseServer]:
-    with running_license_server(f"sqlite:///{tmp_path}/upstream.db", transactions=1200) as s:
-        yield s
-
-
-@pytest.fixture
-def proxy(srv: RunningLicenseServer) -> Iterator[FaultProxy]:
-    with fault_proxy(srv.base_url) as p:
-        yield p
-
-
 def service_for(
-    srv: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp_path: Path, **extra: Any
+    upstream: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp_path: Path, **extra: Any
 ) -> DashboardService:
-    return make_service(srv, db_url, tmp_path, api_url=proxy.url, failure_backoff=0, **extra)
+    return make_service(upstream, db_url, tmp_path, api_url=proxy.url, failure_backoff=0, **extra)
 
 
-async def mirrored(srv: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp: Path) -> None:
+async def mirrored(
+    upstream: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp: Path
+) -> None:
     """A complete mirror of the 1,200 transactions, made while the API behaved."""
-    service = service_for(srv, proxy, db_url, tmp)
+    service = service_for(upstream, proxy, db_url, tmp)
     try:
         await service.view()
         await service.wait_idle()
         assert service.store is not None
         assert service.store.mirror_status(service.identity).rows == 1200
+    finally:
+        await service.aclose()
+
+
+async def refreshed(service: DashboardService) -> tuple[list[Problem], MirrorStatus]:
+    """Refresh Data's problems and the mirror it left; the service is closed after."""
+    try:
+        problems = await service.refresh_all()
+        assert service.store is not None
+        return problems, service.store.mirror_status(service.identity)
     finally:
         await service.aclose()
 
@@ -70,11 +69,11 @@ HISTORY_FAULTS = {
 
 @pytest.mark.parametrize("fault", list(HISTORY_FAULTS))
 async def test_history_failing_is_labelled_stored(
-    srv: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp_path: Path, fault: str
+    upstream: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp_path: Path, fault: str
 ) -> None:
-    await mirrored(srv, proxy, db_url, tmp_path)
+    await mirrored(upstream, proxy, db_url, tmp_path)
     proxy.rules.append(on(HISTORY, HISTORY_FAULTS[fault]))
-    service = service_for(srv, proxy, db_url, tmp_path, transactions_ttl=0, retries=0)
+    service = service_for(upstream, proxy, db_url, tmp_path, transactions_ttl=0, retries=0)
     try:
         view = await service.view()
     finally:
@@ -91,14 +90,14 @@ async def test_history_failing_is_labelled_stored(
 
 
 async def test_cold_sync_failing_behind_the_first_page_is_reported(
-    srv: RunningLicenseServer,
+    upstream: RunningLicenseServer,
     proxy: FaultProxy,
     db_url: str,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     proxy.rules.append(on(HISTORY, Reply(500), when=lambda c: "before_id" in c.params))
-    service = service_for(srv, proxy, db_url, tmp_path, retries=0)
+    service = service_for(upstream, proxy, db_url, tmp_path, retries=0)
     try:
         with caplog.at_level(logging.WARNING, logger="tokenusage"):
             complete = await service.view(complete=True)  # what `status` asks for
@@ -121,11 +120,11 @@ async def test_cold_sync_failing_behind_the_first_page_is_reported(
 
 
 async def test_paging_fault_keeps_the_previous_complete_copy(
-    srv: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp_path: Path
+    upstream: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp_path: Path
 ) -> None:
-    await mirrored(srv, proxy, db_url, tmp_path)
+    await mirrored(upstream, proxy, db_url, tmp_path)
     proxy.rules.append(on(HISTORY, Forward(drop=("before_id",))))
-    service = service_for(srv, proxy, db_url, tmp_path)
+    service = service_for(upstream, proxy, db_url, tmp_path)
     try:
         problems = await service.refresh_all()
         view = await service.view(page=4)
@@ -138,16 +137,11 @@ async def test_paging_fault_keeps_the_previous_complete_copy(
 
 
 async def test_paging_fault_on_an_empty_store_keeps_the_partial_copy_labelled(
-    srv: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp_path: Path
+    upstream: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp_path: Path
 ) -> None:
     proxy.rules.append(on(HISTORY, Forward(drop=("before_id",))))
-    service = service_for(srv, proxy, db_url, tmp_path)
-    try:
-        problems = await service.refresh_all()
-        assert service.store is not None
-        status = service.store.mirror_status(service.identity)
-    finally:
-        await service.aclose()
+    service = service_for(upstream, proxy, db_url, tmp_path)
+    problems, status = await refreshed(service)
     assert {p.kind for p in problems} == {Kind.PAGING_FAULT}
     assert status.present and status.limited and status.rows == 500
     assert status.upstream_total == 1200
@@ -157,11 +151,11 @@ async def test_paging_fault_on_an_empty_store_keeps_the_partial_copy_labelled(
 
 
 async def test_a_stalled_history_does_not_hold_the_view(
-    srv: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp_path: Path
+    upstream: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp_path: Path
 ) -> None:
-    await mirrored(srv, proxy, db_url, tmp_path)
+    await mirrored(upstream, proxy, db_url, tmp_path)
     proxy.rules.append(on(HISTORY, Forward(delay=4)))
-    service = service_for(srv, proxy, db_url, tmp_path, transactions_ttl=0, timeout=1.0)
+    service = service_for(upstream, proxy, db_url, tmp_path, transactions_ttl=0, timeout=1.0)
     try:
         started = time.monotonic()
         view = await service.view()
@@ -174,31 +168,26 @@ async def test_a_stalled_history_does_not_hold_the_view(
 
 
 async def test_a_full_sync_stops_at_its_deadline_and_keeps_the_previous_copy(
-    srv: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp_path: Path
+    upstream: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp_path: Path
 ) -> None:
-    await mirrored(srv, proxy, db_url, tmp_path)
+    await mirrored(upstream, proxy, db_url, tmp_path)
     proxy.rules.append(on(HISTORY, Forward(delay=0.6), when=lambda c: "before_id" in c.params))
-    service = service_for(srv, proxy, db_url, tmp_path, sync_deadline=1.0, timeout=5.0)
-    try:
-        problems = await service.refresh_all()
-        assert service.store is not None
-        status = service.store.mirror_status(service.identity)
-    finally:
-        await service.aclose()
+    service = service_for(upstream, proxy, db_url, tmp_path, sync_deadline=1.0, timeout=5.0)
+    problems, status = await refreshed(service)
     assert {p.kind for p in problems} == {Kind.TIMEOUT}
     assert "sync_deadline" in problems[0].message
     assert status.rows == 1200 and not status.limited and not status.syncing
 
 
 async def test_a_running_full_sync_shows_its_progress(
-    srv: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp_path: Path
+    upstream: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp_path: Path
 ) -> None:
     gate = threading.Event()
     later_pages = Forward(hold=gate)
     proxy.rules.append(
         on(HISTORY, later_pages, when=lambda c: int(c.params.get("before_id", 10**9)) < 800)
     )
-    service = service_for(srv, proxy, db_url, tmp_path, timeout=0.5)
+    service = service_for(upstream, proxy, db_url, tmp_path, timeout=0.5)
     try:
         # Refresh waits `timeout` at most, then the copy goes on behind it.
         assert await service.refresh_all() == []
@@ -228,10 +217,10 @@ def _with_nul(payload: Any) -> Any:
 
 
 async def test_nul_in_descriptions_syncs_on_both_engines(
-    srv: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp_path: Path
+    upstream: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp_path: Path
 ) -> None:
     proxy.rules.append(on(HISTORY, Forward(edit=_with_nul)))
-    service = service_for(srv, proxy, db_url, tmp_path)
+    service = service_for(upstream, proxy, db_url, tmp_path)
     try:
         assert await service.refresh_all() == []
         view = await service.view(page=4)
@@ -248,10 +237,10 @@ async def test_nul_in_descriptions_syncs_on_both_engines(
 
 
 async def test_data_of_another_licence_is_never_shown(
-    srv: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp_path: Path
+    upstream: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp_path: Path
 ) -> None:
-    await mirrored(srv, proxy, db_url, tmp_path)
-    other = service_for(srv, proxy, db_url, tmp_path, license_key="CTZ-WRONG-KEY-0000")
+    await mirrored(upstream, proxy, db_url, tmp_path)
+    other = service_for(upstream, proxy, db_url, tmp_path, license_key="CTZ-WRONG-KEY-0000")
     try:
         view = await other.view()
     finally:
@@ -264,13 +253,13 @@ async def test_data_of_another_licence_is_never_shown(
 
 
 async def test_two_replicas_refreshing_at_once_both_succeed(
-    srv: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp_path: Path
+    upstream: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp_path: Path
 ) -> None:
-    await mirrored(srv, proxy, db_url, tmp_path)
+    await mirrored(upstream, proxy, db_url, tmp_path)
     # Slow pages, so that the two full syncs overlap and one supersedes the other.
     proxy.rules.append(on(HISTORY, Forward(delay=0.3)))
-    a = service_for(srv, proxy, db_url, tmp_path)
-    b = service_for(srv, proxy, db_url, tmp_path)
+    a = service_for(upstream, proxy, db_url, tmp_path)
+    b = service_for(upstream, proxy, db_url, tmp_path)
     try:
         first, second = await asyncio.gather(a.refresh_all(), b.refresh_all())
     finally:
@@ -286,10 +275,10 @@ async def test_two_replicas_refreshing_at_once_both_succeed(
 
 
 async def test_pricing_is_live_on_the_page_an_update_lands_on(
-    srv: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp_path: Path
+    upstream: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp_path: Path
 ) -> None:
-    await mirrored(srv, proxy, db_url, tmp_path)
-    service = service_for(srv, proxy, db_url, tmp_path)
+    await mirrored(upstream, proxy, db_url, tmp_path)
+    service = service_for(upstream, proxy, db_url, tmp_path)
     try:
         before = await service.view()
         since = service.clock()

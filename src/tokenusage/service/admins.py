@@ -114,25 +114,24 @@ class Admins:
 
     def create(self, name: str, password: str) -> str:
         """A new admin; `AdminExists` if the name is taken. Returns the stored name."""
-        name = check_name(name)
-        check_password(password)
-        if self.store.admin_exists(name):
-            raise AdminExists(f"admin {name!r} exists already (use set-password)")
-        self.store.upsert_admin(name, hash_password(password))
-        return name
+        return self._save(name, password, must_exist=False)
 
     def set_password(self, name: str, password: str) -> str:
         """A new password for an existing admin; `NoSuchAdmin` otherwise."""
-        name = check_name(name)
-        check_password(password)
-        if not self.store.admin_exists(name):
-            raise NoSuchAdmin(f"no admin named {name!r} (use create)")
-        self.store.upsert_admin(name, hash_password(password))
-        return name
+        return self._save(name, password, must_exist=True)
 
     def create_or_set_password(self, name: str, password: str) -> str:
+        return self._save(name, password, must_exist=None)
+
+    def _save(self, name: str, password: str, *, must_exist: bool | None) -> str:
         name = check_name(name)
         check_password(password)
+        if must_exist is not None:
+            exists = self.store.admin_exists(name)
+            if must_exist and not exists:
+                raise NoSuchAdmin(f"no admin named {name!r} (use create)")
+            if exists and not must_exist:
+                raise AdminExists(f"admin {name!r} exists already (use set-password)")
         self.store.upsert_admin(name, hash_password(password))
         return name
 

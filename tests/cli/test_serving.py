@@ -104,14 +104,23 @@ def test_demo_stops_on_a_signal_and_its_exports_drive_the_cli(
         done = run_cli(clean_env(**exports), "status", "--json", cwd=elsewhere)
         assert done.returncode == 0, done.stderr
         assert '"balance"' in done.stdout and done.stderr == ""
-        proc.send_signal(sig)
-        code = proc.wait(timeout=10)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        code = stop(proc, sig)
     assert code in (0, 130)
     assert "Traceback" not in err.read_text()
+
+
+def stop(proc: subprocess.Popen[bytes], sig: int) -> int | None:
+    """Send `sig` and wait for the exit code (None, after a kill, if it did not stop)."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            return proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            return None
+    return proc.returncode
 
 
 def test_serve_stops_on_ctrl_c(tmp_path: Path) -> None:
@@ -127,11 +136,7 @@ def test_serve_stops_on_ctrl_c(tmp_path: Path) -> None:
         )
     try:
         _wait_until_up(f"http://127.0.0.1:{port}/login", proc)
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait(timeout=10)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        code = stop(proc, signal.SIGINT)
     assert code in (0, 130)
     assert "Traceback" not in err.read_text() and "Aborted" not in err.read_text()

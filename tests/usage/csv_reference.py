@@ -8,12 +8,27 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from datetime import UTC, tzinfo
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from decimal import Decimal
 
 from tokenusage.usage.branding import brand
 from tokenusage.usage.export import BOM, CSV_HEADER, TransactionRow, neutralise, plain_decimal
 
 CsvRow = tuple[str, str, str, str, int, int, str]
+
+
+@dataclass(frozen=True)
+class Row:
+    """A transaction as the CSV code reads it (`TransactionRow`), for tests."""
+
+    created_at: datetime
+    type: str
+    service_type: str
+    amount: Decimal
+    tokens_used: int
+    images_processed: int
+    description: str
 
 
 def csv_row(tx: TransactionRow, tz: tzinfo) -> CsvRow:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -12,23 +12,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.usage.csv_reference import reference_csv
+from tests.usage.csv_reference import Row, reference_csv
 from tokenusage.licenseapi.models import Transaction
 from tokenusage.usage.branding import brand
 from tokenusage.usage.export import BOM, CSV_HEADER, TransactionRow, iter_csv
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
-
-
-@dataclass(frozen=True)
-class Row:
-    created_at: datetime
-    type: str
-    service_type: str
-    amount: Decimal
-    tokens_used: int
-    images_processed: int
-    description: str
 
 
 ROW = Row(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -11,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.usage.csv_reference import reference_csv
+from tests.usage.csv_reference import Row, reference_csv
 from tokenusage.usage.export import (
     HEADER_TEXT,
     CsvLines,
@@ -21,17 +20,6 @@ from tokenusage.usage.export import (
     iter_csv,
     local_date,
 )
-
-
-@dataclass(frozen=True)
-class Row:
-    created_at: datetime
-    type: str
-    service_type: str
-    amount: Decimal
-    tokens_used: int
-    images_processed: int
-    description: str
 
 
 def record(row: Row) -> ExportRecord:

@@ -95,6 +95,14 @@ def test_api_down_and_nothing_stored(tmp_path: Path) -> None:
             for cause in causes
         ), causes
         assert "could not be reached" in doc.one("p", cls="detail").text()
+        # The same page in Brazilian Portuguese: the cause leads there too.
+        pt = parse(http.get("/", headers={"accept-language": "pt-BR"}).text)
+        assert pt.one(id="unable-title").text() == "Não foi possível carregar os dados da conta"
+        assert pt.one("p", cls="lead").text() == (
+            f"Não foi possível conectar à License API em http://127.0.0.1:{port}/api.php."
+        )
+        problem = pt.find_all("li", data_kind="*")[0]
+        assert problem.one("strong").text() == "Não foi possível conectar à License API"
         debug = parse(http.get("/debug").text)
         (heading,) = [h for h in debug.find_all("h2") if h.text() == "USER STATS response"]
         part = debug.one("section", aria_labelledby=heading.attrs["id"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,10 @@ def test_a_store_from_a_newer_version_is_refused(db_url: str) -> None:
         conn.execute(update(store_meta).values(value="999"))
     with pytest.raises(StoreError, match="newer tokenusage"):
         Store.open(db_url)
+
+
+def test_a_missing_database_driver_is_a_store_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `pip install tokenusage` without the `postgres` extra has no psycopg.
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    with pytest.raises(StoreError, match=r"tokenusage\[postgres\]"):
+        Store("postgresql://someone@127.0.0.1:1/db")

@@ -121,7 +121,14 @@ class Database:
             threading.RLock() if self.is_sqlite else nullcontext()
         )
         with self.translate():
-            self.engine = make_engine(self.url)
+            try:
+                self.engine = make_engine(self.url)
+            except ModuleNotFoundError as exc:
+                raise StoreError(
+                    f"local store unavailable: the driver for {self.url.get_backend_name()} is "
+                    f"not installed ({exc.name}); for PostgreSQL install "
+                    "'tokenusage[postgres]'"
+                ) from exc
         # Raw DB-API cursors (the export's read) raise the driver's own errors.
         self._errors += (self.engine.dialect.loaded_dbapi.Error,)
 

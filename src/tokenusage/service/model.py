@@ -6,15 +6,19 @@ All times are aware UTC; presentation converts to the business timezone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Literal
 
 from tokenusage.licenseapi.exchange import Exchange
 from tokenusage.licenseapi.models import Pricing, UserInfo, UserStats
 from tokenusage.service.problems import Problem
 from tokenusage.store import MirrorRow
+from tokenusage.usage.buckets import BreakdownRow, Chart
 from tokenusage.usage.estimates import Estimates
+from tokenusage.usage.filters import Filters
 from tokenusage.usage.pagination import PageWindow
+from tokenusage.usage.runway import Runway, SpendSoFar
 
 # live: fetched from the License API for this view (or moments ago); cached: the stored copy;
 # none: not available at all.
@@ -52,6 +56,32 @@ NONE = CacheInfo("none", None)
 
 
 @dataclass(frozen=True)
+class Matching:
+    """The rows of the history that match the filters: how many, and their net amount."""
+
+    count: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Insights:
+    """Where the credit goes (chart and breakdowns over a range of business days) and when it
+    runs out (runway, spend so far). Every figure is exact, from the store's aggregates."""
+
+    first: date  # the range, inclusive, in the business timezone
+    last: date
+    default_range: bool  # no date filter: the last 30 days
+    chart: Chart
+    by_service: list[BreakdownRow]
+    by_type: list[BreakdownRow]
+    previous_first: date  # the period the changes compare with
+    previous_last: date
+    spend: SpendSoFar
+    runway: Runway | None  # None without a known balance
+    services: tuple[str, ...]  # every service in the ledger, for the filter (as the API gives)
+
+
+@dataclass(frozen=True)
 class DashboardView:
     now: datetime
     configured: bool
@@ -67,6 +97,10 @@ class DashboardView:
     account_cache: CacheInfo
     stats_cache: CacheInfo = NONE
     problems: list[Problem] = field(default_factory=list)
+    filters: Filters = field(default_factory=Filters)
+    # With filters: what matches ("Showing X-Y of N", total amount). None without filters.
+    matching: Matching | None = None
+    insights: Insights | None = None
 
     @property
     def caches(self) -> tuple[CacheInfo, ...]:

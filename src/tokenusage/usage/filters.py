@@ -1,0 +1,174 @@
+"""The history's filters: a date range in the business timezone, types, services and a search.
+
+They arrive as GET parameters (`from`, `to`, `type`, `service`, `q`) or CLI options, are
+parsed here once into a `Filters` value, and go back into URLs with `query()`, so a filtered
+view can be bookmarked and shared. Anything unparsable becomes a `FilterError` whose message
+a person understands; nothing is silently dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+from urllib.parse import urlencode
+
+TYPES = ("usage", "purchase", "refund")
+MAX_QUERY = 200
+MAX_SERVICES = 50
+# The presets on the page: days back from today, inclusive of today ("all": no range).
+PRESETS = (("7d", 7), ("30d", 30), ("90d", 90), ("12m", 365))
+DEFAULT_INSIGHT_DAYS = 30
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class FilterError(ValueError):
+    """A filter value that cannot be used, with the reason in words."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the history table shows. Empty fields mean "no restriction"."""
+
+    first: date | None = None  # `from`, inclusive, business-timezone calendar day
+    last: date | None = None  # `to`, inclusive
+    types: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    q: str = ""
+    errors: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.first or self.last or self.types or self.services or self.q)
+
+    @property
+    def dated(self) -> bool:
+        return self.first is not None or self.last is not None
+
+    def query(self, **extra: object) -> str:
+        """The URL query string of these filters (plus `extra`, e.g. page=2), '' when none."""
+        pairs: list[tuple[str, str]] = []
+        if self.first:
+            pairs.append(("from", self.first.isoformat()))
+        if self.last:
+            pairs.append(("to", self.last.isoformat()))
+        pairs += [("type", t) for t in self.types]
+        pairs += [("service", s) for s in self.services]
+        if self.q:
+            pairs.append(("q", self.q))
+        pairs += [(k, str(v)) for k, v in extra.items() if v is not None]
+        return urlencode(pairs)
+
+    def utc_bounds(self, tz: tzinfo) -> tuple[datetime | None, datetime | None]:
+        """[start, end) in UTC: midnight of `first` and midnight after `last`, in `tz`."""
+        return (
+            None if self.first is None else day_start(self.first, tz),
+            None if self.last is None else day_start(self.last + timedelta(days=1), tz),
+        )
+
+    def matches(self, *, day: date, type_: str, service: str, text: str = "") -> bool:
+        """The reference meaning of the filters for one row (its business day given)."""
+        if (self.first and day < self.first) or (self.last and day > self.last):
+            return False
+        if (self.types and type_ not in self.types) or (
+            self.services and service not in self.services
+        ):
+            return False
+        return not self.q or self.q.casefold() in text.casefold()
+
+    def insight_range(self, today: date) -> tuple[date, date]:
+        """The chart's and the breakdown's days: the filter's range, else the last 30 days."""
+        if not self.dated:
+            return today - timedelta(days=DEFAULT_INSIGHT_DAYS - 1), today
+        last = self.last or today
+        first = self.first or min(last, today) - timedelta(days=DEFAULT_INSIGHT_DAYS - 1)
+        return first, max(first, last)
+
+
+def day_start(day: date, tz: tzinfo) -> datetime:
+    """The instant `day` begins in `tz` (aware, in `tz`); DST gaps resolve forwards."""
+    return datetime.combine(day, time(0), tzinfo=tz)
+
+
+def business_day(moment: datetime, tz: tzinfo) -> date:
+    return moment.astimezone(tz).date()
+
+
+def preset_range(name: str, today: date) -> tuple[date | None, date | None]:
+    for key, days in PRESETS:
+        if key == name:
+            return today - timedelta(days=days - 1), today
+    return None, None
+
+
+def _date(name: str, raw: str, errors: list[str]) -> date | None:
+    text = raw.strip()
+    if not text:
+        return None
+    if not _DATE.fullmatch(text):
+        errors.append(f"{name}: {text[:40]!r} is not a date like 2026-11-30")
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        errors.append(f"{name}: {text!r} is not a calendar day")
+        return None
+
+
+def _multi(values: Iterable[str], *, commas: bool) -> list[str]:
+    """Distinct non-blank values in order; `commas` also splits "usage,refund"."""
+    out: list[str] = []
+    for value in values:
+        for part in value.split(",") if commas else [value]:
+            part = part.strip()
+            if part and part not in out:
+                out.append(part)
+    return out
+
+
+def parse_filters(
+    first: str = "",
+    last: str = "",
+    types: Sequence[str] = (),
+    services: Sequence[str] = (),
+    q: str = "",
+) -> Filters:
+    """Filters from their text form. Bad parts are left out and named in `errors`."""
+    errors: list[str] = []
+    start = _date("from", first, errors)
+    end = _date("to", last, errors)
+    if start and end and start > end:
+        errors.append(f"from ({start}) is after to ({end}): the two were swapped")
+        start, end = end, start
+    kinds = _multi(types, commas=True)
+    unknown = [t for t in kinds if t not in TYPES]
+    if unknown:
+        errors.append(f"type: {', '.join(unknown)[:80]} unknown (use usage, purchase or refund)")
+    picked = _multi(services, commas=False)
+    if len(picked) > MAX_SERVICES:
+        errors.append(f"service: at most {MAX_SERVICES} services at once")
+        picked = picked[:MAX_SERVICES]
+    search = " ".join(q.split())
+    if len(search) > MAX_QUERY:
+        errors.append(f"q: searches are cut to {MAX_QUERY} characters")
+        search = search[:MAX_QUERY]
+    return Filters(
+        first=start,
+        last=end,
+        types=tuple(t for t in TYPES if t in kinds),
+        services=tuple(picked),
+        q=search,
+        errors=tuple(errors),
+    )
+
+
+def filters_from_query(params: Mapping[str, str], multi: Mapping[str, list[str]]) -> Filters:
+    """From a query string: `params` single values, `multi` every value of `type`/`service`."""
+    return parse_filters(
+        params.get("from", ""),
+        params.get("to", ""),
+        multi.get("type", []),
+        multi.get("service", []),
+        params.get("q", ""),
+    )

@@ -38,7 +38,9 @@ def ledger(ids: range, seed: int = 1) -> list[Transaction]:
     return [t if t.type != "usage" else t.model_copy(update={"amount": -t.amount}) for t in out]
 
 
-def expected(rows: list[Transaction], zone: str) -> dict[tuple[date, str, str], tuple[int, Decimal]]:
+def expected(
+    rows: list[Transaction], zone: str
+) -> dict[tuple[date, str, str], tuple[int, Decimal]]:
     tz = ZoneInfo(zone)
     out: dict[tuple[date, str, str], list[object]] = defaultdict(lambda: [0, Decimal(0)])
     for t in rows:
@@ -111,7 +113,9 @@ def test_clear_and_a_crashed_sync_leave_no_orphan_totals(db_url: str, clock: Clo
         with store._db.read() as conn:
             assert conn.execute(select(func.count()).select_from(mirror_days)).scalar_one() == 0
             assert conn.execute(select(func.count()).select_from(mirror_features)).scalar_one() == 0
-            assert not [t for t in inspect(conn).get_table_names() if t.startswith("mirror_search_")]
+            assert not [
+                t for t in inspect(conn).get_table_names() if t.startswith("mirror_search_")
+            ]
 
 
 def test_search_follows_appends_and_is_case_insensitive(db_url: str, clock: Clock) -> None:

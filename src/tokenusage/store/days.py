@@ -10,7 +10,6 @@ time it is asked for. Amounts are summed as Decimal in Python: exact on both eng
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -26,55 +25,46 @@ BUILD_CHUNK = 50_000
 Key = tuple[date, str, str]  # day, service, type
 
 
-@dataclass
-class _Sum:
-    count: int
-    amount: Decimal
-    tokens: int
-    images: int
-    min_seq: int
-    max_seq: int
-
-    def fold(self, other: _Sum) -> None:
-        self.count += other.count
-        self.amount += other.amount
-        self.tokens += other.tokens
-        self.images += other.images
-        self.min_seq = min(self.min_seq, other.min_seq)
-        self.max_seq = max(self.max_seq, other.max_seq)
-
-
-@dataclass(frozen=True, slots=True)
-class DayRow:
-    """What `add` needs of one stored row."""
-
-    seq: int
-    created_at: datetime
-    type: str
-    service: str
-    amount: Decimal
-    tokens: int
-    images: int
+# One row as the day totals read it: seq, created_at (aware), service, type, amount, tokens,
+# images. Plain tuples: a full sync folds a million of them.
+DayRow = tuple[int, datetime, str, str, Decimal, int, int]
+# count, amount, tokens, images, min_seq, max_seq
+_Sum = list[Any]
 
 
 def _sums(rows: Iterable[DayRow], tz: ZoneInfo) -> dict[Key, _Sum]:
     out: dict[Key, _Sum] = {}
-    for r in rows:
-        key = (r.created_at.astimezone(tz).date(), r.service, r.type)
-        one = _Sum(1, r.amount, r.tokens, r.images, r.seq, r.seq)
+    for seq, created_at, service, type_, amount, tokens, images in rows:
+        key = (created_at.astimezone(tz).date(), service, type_)
         found = out.get(key)
         if found is None:
-            out[key] = one
+            out[key] = [1, amount, tokens, images, seq, seq]
         else:
-            found.fold(one)
+            found[0] += 1
+            found[1] += amount
+            found[2] += tokens
+            found[3] += images
+            if seq < found[4]:
+                found[4] = seq
+            elif seq > found[5]:
+                found[5] = seq
     return out
 
 
-def add(conn: Connection, generation: int, zone: str, rows: Sequence[DayRow]) -> None:
+def _fold(into: _Sum, other: _Sum) -> None:
+    into[0] += other[0]
+    into[1] += other[1]
+    into[2] += other[2]
+    into[3] += other[3]
+    into[4] = min(into[4], other[4])
+    into[5] = max(into[5], other[5])
+
+
+def add(conn: Connection, generation: int, zone: str, rows: Iterable[DayRow]) -> None:
     """Fold `rows` into the zone's day totals: read the days they touch, merge, rewrite them."""
-    if not rows:
-        return
     fresh = _sums(rows, ZoneInfo(zone))
+    if not fresh:
+        return
     days = sorted({k[0] for k in fresh})
     where = and_(D.c.generation == generation, D.c.zone == zone, D.c.day.in_(days))
     stored = conn.execute(
@@ -91,12 +81,12 @@ def add(conn: Connection, generation: int, zone: str, rows: Sequence[DayRow]) ->
         ).where(where)
     ).all()
     merged: dict[Key, _Sum] = {
-        (day, service, type_): _Sum(count, Decimal(amount), tokens, images, lo, hi)
+        (day, service, type_): [count, Decimal(amount), tokens, images, lo, hi]
         for day, service, type_, count, amount, tokens, images, lo, hi in stored
     }
     for key, value in fresh.items():
         if key in merged:
-            merged[key].fold(value)
+            _fold(merged[key], value)
         else:
             merged[key] = value
     if stored:
@@ -110,12 +100,12 @@ def add(conn: Connection, generation: int, zone: str, rows: Sequence[DayRow]) ->
                 "day": day,
                 "service_type": service,
                 "type": type_,
-                "count": v.count,
-                "amount": format(v.amount, "f"),
-                "tokens": v.tokens,
-                "images": v.images,
-                "min_seq": v.min_seq,
-                "max_seq": v.max_seq,
+                "count": v[0],
+                "amount": format(v[1], "f"),
+                "tokens": v[2],
+                "images": v[3],
+                "min_seq": v[4],
+                "max_seq": v[5],
             }
             for (day, service, type_), v in merged.items()
         ],
@@ -134,7 +124,7 @@ def stored_rows(conn: Connection, generation: int, lo: int, hi: int) -> list[Day
             R.c.images_processed,
         ).where(R.c.generation == generation, R.c.seq >= lo, R.c.seq <= hi)
     ).all()
-    return [DayRow(s, c, t, sv, Decimal(a), tk, im) for s, c, t, sv, a, tk, im in found]
+    return [(s, c, sv, t, Decimal(a), tk, im) for s, c, t, sv, a, tk, im in found]
 
 
 def build(conn: Connection, generation: int, zone: str, min_seq: int, max_seq: int) -> None:

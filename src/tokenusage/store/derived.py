@@ -10,7 +10,6 @@ lacks (a new timezone setting, a store made by an older version) is built once (
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 
 from sqlalchemy import Connection, delete, select
 
@@ -45,27 +44,22 @@ def record(conn: Connection, generation: int, numbered: Sequence[tuple[int, Tran
         return
     have = features(conn, generation)
     zones = [f.removeprefix("zone:") for f in have if f.startswith("zone:")]
-    if zones:
-        rows = [
-            days.DayRow(
-                seq,
-                tx.created_at,
-                tx.type,
-                tx.service_type.replace("\x00", "\ufffd"),
-                Decimal(tx.amount),
-                tx.tokens_used,
-                tx.images_processed,
-            )
-            for seq, tx in numbered
-        ]
-        for zone in zones:
-            days.add(conn, generation, zone, rows)
+    for zone in zones:
+        days.add(conn, generation, zone, _day_rows(numbered))
     if SEARCH in have:
         search.insert(
             conn,
             generation,
             ((seq, tx.description, tx.service_type) for seq, tx in numbered),
         )
+
+
+def _day_rows(numbered: Sequence[tuple[int, Transaction]]) -> Iterable[days.DayRow]:
+    for seq, tx in numbered:
+        service = tx.service_type
+        if "\x00" in service:  # stored as `storable_text` writes it
+            service = service.replace("\x00", "\ufffd")
+        yield seq, tx.created_at, service, tx.type, tx.amount, tx.tokens_used, tx.images_processed
 
 
 def ensure(conn: Connection, generation: int, min_seq: int, max_seq: int, wanted: str) -> None:

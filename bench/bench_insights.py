@@ -1,0 +1,210 @@
+"""Issue 8: insights and filters at 1,000,000 rows, on SQLite and on PostgreSQL.
+
+The same demo ledgers (1,000,000 and 10,000 rows, over two years) are fully synced from the
+reference server over loopback into a SQLite store and a throwaway PostgreSQL store; then,
+with every memo off (each measurement reads the store), medians of:
+
+1. chart + breakdowns over 90 days, 1M mirror: <= 1.5x the same on a 10k mirror, and <= 10%
+   of a plain GROUP BY over the raw mirror table (day, service, type) of the same 90 days;
+2. a history page filtered by type, service and 90 days at 1M: <= 3x the unfiltered page;
+3. a text search (count, total and first page) at 1M: <= 10% of a full-scan LIKE.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent.parent))
+from tests.support.pgcluster import running_cluster
+
+from _common import licenseserver_process
+from tokenusage.config import load_settings
+from tokenusage.licenseserver.demo import LLM_SERVICES, seed_demo
+from tokenusage.licenseserver.ledger import Ledger
+from tokenusage.service import DashboardService
+from tokenusage.service import insights as insight_views
+from tokenusage.store import Store
+from tokenusage.store.engine import make_engine
+from tokenusage.store.pagecache import Memo, PageCache
+from tokenusage.usage.filters import Filters, parse_filters
+
+BIG = 1_000_000
+SMALL = 10_000
+REPEAT = 25
+ZONE = "America/Sao_Paulo"
+SEARCH = "gallery #4242"  # a selective search, as an admin looking for one job types
+
+
+def p50(fn: Callable[[], object], repeat: int = REPEAT) -> float:
+    fn()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1000
+
+
+def settings_for(url: str, store_url: str, data: Path, licence: Any) -> Any:
+    return load_settings(
+        license_key=licence.key,
+        license_domain=licence.domain,
+        license_email=licence.email,
+        api_url=url,
+        data_dir=data,
+        database_url=store_url,
+        timezone=ZONE,
+        timeout=600,
+    )
+
+
+async def sync(url: str, store_url: str, data: Path, licence: Any) -> tuple[str, float]:
+    service = DashboardService.from_settings(settings_for(url, store_url, data, licence))
+    start = time.perf_counter()
+    problems = await service.refresh_all()
+    await service.wait_idle()
+    took = time.perf_counter() - start
+    assert not problems, problems
+    identity = service.identity
+    await service.aclose()
+    return identity, took
+
+
+class Probe:
+    """One store with its memos off, and the questions the benchmark asks it."""
+
+    def __init__(self, store_url: str, identity: str) -> None:
+        self.store = Store.open(store_url, zone=ZONE)
+        self.store.pages = PageCache(0)
+        self.store.memo = Memo(0)
+        self.identity = identity
+        self.now = datetime.now(UTC)
+        self.tz = self.store.zone
+        today = self.now.date()
+        self.range = parse_filters((today - timedelta(days=89)).isoformat(), today.isoformat())
+
+    def insights(self) -> object:
+        from zoneinfo import ZoneInfo
+
+        tz = ZoneInfo(ZONE)
+        query = insight_views.query_for(self.range, self.now, tz)
+        view = self.store.read_view(self.identity, "", 300, lambda _: 1, insights=query)
+        assert view.insights is not None
+        return insight_views.build(view.insights, self.range, query, tz, None)
+
+    def page(self, filters: Filters | None) -> int:
+        view = self.store.read_view(self.identity, "", 300, lambda _: 1, filters=filters)
+        assert len(view.rows) == 300 or (filters is not None and filters.q)
+        return len(view.rows)
+
+    def raw(self, sql: str, **params: object) -> object:
+        with self.store._db.read() as conn:
+            generation = conn.execute(
+                text(
+                    "SELECT generation FROM mirror_generations WHERE state = 'current' "
+                    "AND domain_hash = :d"
+                ),
+                {"d": self.identity},
+            ).scalar_one()
+            return conn.execute(text(sql), {"g": generation, **params}).all()
+
+
+def group_by_sql(sqlite: bool) -> str:
+    day = "date(created_at)" if sqlite else "date(created_at AT TIME ZONE 'UTC')"
+    amount = "sum(CAST(amount AS REAL))" if sqlite else "sum(CAST(amount AS NUMERIC))"
+    return (
+        f"SELECT {day}, service_type, type, count(*), {amount}, sum(tokens_used), "  # noqa: S608
+        "sum(images_processed) FROM mirror_rows WHERE generation = :g AND created_at >= :since "
+        "GROUP BY 1, 2, 3"
+    )
+
+
+def measure(engine: str, big: Probe, small: Probe) -> list[str]:
+    sqlite = engine == "sqlite"
+    since = big.now - timedelta(days=90)
+    since_param: object = since.replace(tzinfo=None).isoformat(" ") if sqlite else since
+    ins_big, ins_small = p50(big.insights), p50(small.insights)
+    group = p50(lambda: big.raw(group_by_sql(sqlite), since=since_param), 5)
+    service = LLM_SERVICES[0][0]
+    filtered = parse_filters(
+        (big.now.date() - timedelta(days=89)).isoformat(), "", ["usage"], [service]
+    )
+    plain = p50(lambda: big.page(None))
+    narrowed = p50(lambda: big.page(filtered))
+    search = parse_filters(q=SEARCH)
+    found = p50(lambda: big.page(search))
+    like = p50(
+        lambda: big.raw(
+            "SELECT count(*) FROM mirror_rows WHERE generation = :g AND "
+            "(lower(description) LIKE :q OR lower(service_type) LIKE :q)",
+            q=f"%{SEARCH}%",
+        ),
+        5,
+    )
+    return [
+        f"{engine}: 1. chart + breakdowns over 90 days: 1M {ins_big:.1f} ms, 10k "
+        f"{ins_small:.1f} ms, ratio {ins_big / ins_small:.2f}x (target <= 1.5x); plain GROUP BY "
+        f"of the raw 90 days {group:.0f} ms, insights = {ins_big / group:.1%} of it "
+        f"(target <= 10%)",
+        f"{engine}: 2. history page filtered by type, service and 90 days: {narrowed:.1f} ms, "
+        f"unfiltered {plain:.1f} ms, ratio {narrowed / plain:.2f}x (target <= 3x)",
+        f"{engine}: 3. text search {SEARCH!r} (count, total, first page): {found:.1f} ms, "
+        f"full-scan LIKE {like:.0f} ms = {found / like:.1%} (target <= 10%)",
+    ]
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmpdir, running_cluster() as cluster:
+        tmp = Path(tmpdir)
+        ledger_url = f"sqlite:///{tmp}/ledger.sqlite3"
+        engine = make_engine(ledger_url)
+        ledger = Ledger(engine)
+        ledger.create_schema()
+        end = datetime.now(UTC) - timedelta(hours=1)
+        start = time.perf_counter()
+        big = seed_demo(ledger, BIG, seed=1, end=end)
+        small = seed_demo(
+            ledger,
+            SMALL,
+            seed=2,
+            end=end,
+            key="BENCH-SMALL-0001",
+            domain="small.example",
+            email="a@small.example",
+        )
+        print(f"seeded {BIG:,} + {SMALL:,} rows in {time.perf_counter() - start:.0f} s")
+        lines = []
+        with licenseserver_process(ledger_url) as url:
+            for name in ("sqlite", "postgresql"):
+                store_url = (
+                    f"sqlite:///{tmp}/{name}.sqlite3"
+                    if name == "sqlite"
+                    else cluster.create_database()
+                )
+                big_id, took = await sync(url, store_url, tmp / name, big)
+                small_id, _ = await sync(url, store_url, tmp / name, small)
+                print(f"{name}: full sync of {BIG:,} rows with day totals and search: {took:.1f} s")
+                probe_big, probe_small = Probe(store_url, big_id), Probe(store_url, small_id)
+                if name == "postgresql" and not probe_big.store.search_indexed:
+                    print("postgresql: pg_trgm is missing: text search scans")
+                lines += measure(name, probe_big, probe_small)
+                for line in lines[-3:]:
+                    print(line, flush=True)
+                probe_big.store.close()
+                probe_small.store.close()
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

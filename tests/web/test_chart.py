@@ -29,9 +29,7 @@ def purchase(day: int, amount: str) -> DayTotal:
 
 def draw(days: list[DayTotal], locale: str = "en", last: int = 9) -> tuple[Node, str]:
     made = chart(days, FIRST, FIRST + timedelta(days=last))
-    html = str(
-        svg.render(made, Formatter(locale, UTC), translations(locale).gettext, brand)
-    )
+    html = str(svg.render(made, Formatter(locale, UTC), translations(locale).gettext, brand))
     return parse(html), html
 
 
@@ -45,6 +43,10 @@ def heights(doc: Node) -> dict[str, float]:
     return out
 
 
+def cells(node: Node) -> list[str]:
+    return [c.text() for c in node.find_all() if c.tag in ("th", "td")]
+
+
 def test_nice_step() -> None:
     assert svg.nice_step(Decimal("9.3")) == 10
     assert svg.nice_step(Decimal("2.1")) == Decimal("2.5")
@@ -53,7 +55,9 @@ def test_nice_step() -> None:
 
 
 def test_bar_heights_are_proportional_to_spend() -> None:
-    doc, _ = draw([usage(0, "a", "10"), usage(1, "a", "20"), usage(2, "b", "5"), usage(2, "a", "5")])
+    doc, _ = draw(
+        [usage(0, "a", "10"), usage(1, "a", "20"), usage(2, "b", "5"), usage(2, "a", "5")]
+    )
     bars = heights(doc)
     first = bars["Nov 1, 2026: $10.00 spent"]
     assert bars["Nov 2, 2026: $20.00 spent"] == pytest.approx(2 * first, abs=0.02)
@@ -61,7 +65,11 @@ def test_bar_heights_are_proportional_to_spend() -> None:
     # the scale's top is a round number at or above the peak: 20 -> 20 (5 a tick)
     assert bars["Nov 2, 2026: $20.00 spent"] == pytest.approx(svg.VIEW_H)
     assert [t.text() for t in doc.one("ol", cls="y-axis").find_all("li")] == [
-        "$20.00", "$15.00", "$10.00", "$5.00", "$0.00",
+        "$20.00",
+        "$15.00",
+        "$10.00",
+        "$5.00",
+        "$0.00",
     ]
     assert len(bars) == 10, "every day of the range has a bar, empty ones included"
     assert bars["Nov 10, 2026: $0.00 spent"] == svg.VIEW_H  # the hover target only
@@ -82,7 +90,7 @@ def test_top_five_then_other_with_classes_and_legend() -> None:
     assert classes == ["s0", "s1", "s2", "s3", "s4", "other"] + ["hit"] * 9
     legend = [li.text() for li in doc.one("ul", cls="legend").find_all("li")]
     assert legend == ["svc0", "svc1", "svc2", "svc3", "svc4", "Other", "Purchase", "Refund"]
-    other = [r for r in doc.find_all("rect", cls="other")][0]
+    other = doc.find_all("rect", cls="other")[0]
     assert other.one("title").text() == "Nov 1, 2026, Other: $9.00"  # svc5 5 + svc6 4
 
 
@@ -91,12 +99,17 @@ def test_table_holds_the_same_numbers() -> None:
     doc, _ = draw(days, last=4)
     table = doc.one("table")
     assert [th.text() for th in table.one("thead").find_all("th")] == [
-        "Day", "b", "a", "Total spent", "Purchases", "Refunds",
+        "Day",
+        "b",
+        "a",
+        "Total spent",
+        "Purchases",
+        "Refunds",
     ]
-    body = [[c.text() for c in tr.find_all() if c.tag in ("th", "td")] for tr in table.one("tbody").find_all("tr")]
+    body = [cells(tr) for tr in table.one("tbody").find_all("tr")]
     assert body[0] == ["Nov 1, 2026", "$0.00", "$1.25", "$1.25", "$0.00", "$0.00"]
     assert body[3] == ["Nov 4, 2026", "$2.00", "$0.00", "$2.00", "$100.00", "$0.00"]
-    foot = [c.text() for c in table.one("tfoot").find_all() if c.tag in ("th", "td")]
+    foot = cells(table.one("tfoot"))
     assert foot == ["Total", "$2.00", "$1.25", "$3.25", "$100.00", "$0.00"]
     marks = doc.one("svg", cls="marks-svg").find_all("rect")
     assert [m.attrs["class"] for m in marks] == ["mark purchase"]
@@ -126,7 +139,7 @@ def test_weeks_and_months() -> None:
 
 
 def test_nothing_spent_says_so() -> None:
-    doc, html = draw([purchase(2, "50")])
+    doc, _html = draw([purchase(2, "50")])
     assert doc.one("p", cls="empty").text() == "No credits were spent in this range."
     assert not doc.find_all("rect", cls="s0")
 

@@ -136,7 +136,9 @@ def series_name(key: str, _: Translate, name: Callable[[str], str]) -> str:
     return _(N_("Other")) if key == OTHER else name(key)
 
 
-def _svg_bars(lay: Layout, chart: Chart, fmt: Formatter, _: Translate, name: Callable[[str], str]) -> str:
+def _svg_bars(
+    lay: Layout, chart: Chart, fmt: Formatter, _: Translate, name: Callable[[str], str]
+) -> str:
     out = []
     for bar in lay.bars:
         period = period_label(bar.bucket.start, bar.bucket.end, chart.granularity, fmt)
@@ -204,8 +206,7 @@ def _legend(lay: Layout, chart: Chart, _: Translate, name: Callable[[str], str])
 
 def _table(chart: Chart, fmt: Formatter, _: Translate, name: Callable[[str], str]) -> str:
     head = "".join(
-        f'<th scope="col" class="num">{escape(series_name(k, _, name))}</th>'
-        for k in chart.series
+        f'<th scope="col" class="num">{escape(series_name(k, _, name))}</th>' for k in chart.series
     )
     totals = (N_("Total spent"), N_("Purchases"), N_("Refunds"))
     head += "".join(f'<th scope="col" class="num">{escape(_(t))}</th>' for t in totals)
@@ -213,8 +214,7 @@ def _table(chart: Chart, fmt: Formatter, _: Translate, name: Callable[[str], str
     for b in chart.buckets:
         label = period_label(b.start, b.end, chart.granularity, fmt)
         cells = "".join(
-            f'<td class="num">{escape(fmt.money(b.spend.get(k, ZERO)))}</td>'
-            for k in chart.series
+            f'<td class="num">{escape(fmt.money(b.spend.get(k, ZERO)))}</td>' for k in chart.series
         )
         cells += "".join(
             f'<td class="num">{escape(fmt.money(v))}</td>'

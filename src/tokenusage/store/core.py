@@ -9,16 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from tokenusage.licenseapi.models import Pricing, Transaction
-from tokenusage.store import admins, cache, export, mirror, sync, viewread
+from tokenusage.store import (
+    admins,
+    cache,
+    days,
+    derived,
+    export,
+    filtered,
+    mirror,
+    search,
+    sync,
+    viewread,
+)
 from tokenusage.store.engine import Database
-from tokenusage.store.pagecache import PageCache
+from tokenusage.store.insights import InsightQuery
+from tokenusage.store.pagecache import Memo, PageCache
 from tokenusage.store.records import (
     Cached,
     CacheStatus,
@@ -28,8 +40,10 @@ from tokenusage.store.records import (
 )
 from tokenusage.store.schema import create_schema
 from tokenusage.store.sync import ABANDONED_AFTER, FullSync
-from tokenusage.store.viewread import StoredView
+from tokenusage.store.viewread import StoredView, ViewQuery
+from tokenusage.usage.buckets import DayTotal
 from tokenusage.usage.export import ExportRecord
+from tokenusage.usage.filters import Filters
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -42,17 +56,23 @@ class Store:
     """Pricing cache, last-good snapshots, the transaction mirror and admin accounts.
 
     `Store(url)` connects lazily; `Store.open(url)` also creates the schema and removes what
-    crashed full syncs left behind. `clock` exists so tests can pin "now".
+    crashed full syncs left behind. `clock` exists so tests can pin "now". `zone` is the
+    business timezone whose day totals the mirror keeps (insights, date filters).
     """
 
-    def __init__(self, url: str, *, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(
+        self, url: str, *, clock: Callable[[], datetime] = _utcnow, zone: str = "UTC"
+    ) -> None:
         self._db = Database(url)
         self._clock = clock
+        self.zone = zone
         self.pages = PageCache()  # rows of pages read lately (see `pagecache`)
+        self.memo: Memo[Any] = Memo(256)  # filtered counts and insights, by generation size
+        self._features: set[tuple[Any, ...]] = set()  # (generation, started_at, feature) seen
 
     @classmethod
-    def open(cls, url: str, *, clock: Callable[[], datetime] = _utcnow) -> Store:
-        store = cls(url, clock=clock)
+    def open(cls, url: str, *, clock: Callable[[], datetime] = _utcnow, zone: str = "UTC") -> Store:
+        store = cls(url, clock=clock, zone=zone)
         try:
             store.create_schema()
             store.discard_abandoned()
@@ -64,6 +84,13 @@ class Store:
     def create_schema(self) -> None:
         with self._db.write() as conn:
             create_schema(conn)
+            search.enable_trgm(conn)
+
+    @property
+    def search_indexed(self) -> bool:
+        """Text search uses an index (false on PostgreSQL without the pg_trgm extension)."""
+        with self._db.read() as conn:
+            return search.trgm_available(conn)
 
     def close(self) -> None:
         self._db.dispose()
@@ -137,7 +164,7 @@ class Store:
         Leaving the block by an exception, or without `finish()`, discards the new rows and
         leaves the previous mirror current and whole.
         """
-        builder = sync.begin(self._db, domain_hash, self._clock)
+        builder = sync.begin(self._db, domain_hash, self._clock, self.zone)
         try:
             yield builder
         except BaseException:
@@ -171,23 +198,75 @@ class Store:
             return mirror.page_with_status(conn, domain_hash, per_page, page_for, self.pages)
 
     def read_view(
-        self, domain_hash: str, pricing_key: str, per_page: int, page_for: Callable[[int], int]
+        self,
+        domain_hash: str,
+        pricing_key: str,
+        per_page: int,
+        page_for: Callable[[int], int],
+        *,
+        filters: Filters | None = None,
+        insights: InsightQuery | None = None,
     ) -> StoredView:
         """What a page view shows, from one snapshot: pricing, account and statistics with
-        their fetch times, the mirror's status and page `page_for(status.rows)`."""
+        their fetch times, the mirror's status and page `page_for(total)` of the rows that
+        match `filters` (the whole history without), with `insights` when asked for.
+
+        Day totals or a search table the mirror does not have yet (a new timezone, a store
+        from an older version) are built first, once."""
+        query = ViewQuery(per_page, page_for, self.zone, filters, insights)
+        with self._db.read() as conn:
+            view = viewread.read_view(
+                conn, domain_hash, pricing_key, query, self.pages, self.memo, self._features
+            )
+        if not view.missing:
+            return view
+        self._build(domain_hash, view.missing)
         with self._db.read() as conn:
             return viewread.read_view(
-                conn, domain_hash, pricing_key, per_page, page_for, self.pages
+                conn, domain_hash, pricing_key, query, self.pages, self.memo, self._features
             )
 
+    def _build(self, domain_hash: str, features: Iterable[str]) -> None:
+        with self._db.write() as conn:
+            gen = next(
+                (g for g in mirror.lock_domain(conn, domain_hash) if g.state == "current"), None
+            )
+            if gen is not None:
+                for feature in sorted(features):
+                    derived.ensure(conn, gen.generation, gen.min_seq, gen.max_seq, feature)
+
+    def usage_days(
+        self, domain_hash: str, first: date | None, last: date | None
+    ) -> list[DayTotal] | None:
+        """Day totals of the current mirror in the store's zone over [first, last] (open ends
+        allowed); None without a mirror."""
+        feature = derived.zone_feature(self.zone)
+        for attempt in (1, 2):
+            with self._db.read() as conn:
+                gen = mirror.current(conn, domain_hash)
+                if gen is None:
+                    return None
+                if feature in derived.features(conn, gen.generation) or attempt == 2:
+                    return days.read(conn, gen.generation, self.zone, first, last)
+            self._build(domain_hash, [feature])
+        return None
+
     def iter_export(
-        self, domain_hash: str, batch: int = 5000
+        self, domain_hash: str, batch: int = 5000, filters: Filters | None = None
     ) -> Generator[list[ExportRecord], None, None]:
-        """Every row newest first as CSV export records (`usage.export.ExportRecord`), in
-        lists of up to `batch`, inside one read snapshot: a long export stays consistent while
-        a full sync replaces the generation; close the generator to release it early."""
-        with self._db.translate():
-            yield from export.iter_records(self._db, domain_hash, batch)
+        """Every row (matching `filters`) newest first as CSV export records
+        (`usage.export.ExportRecord`), in lists of up to `batch`, inside one read snapshot: a
+        long export stays consistent while a full sync replaces the generation; close the
+        generator to release it early."""
+        if filters is None or not filters.active:
+            with self._db.translate():
+                yield from export.iter_records(self._db, domain_hash, batch)
+            return
+        self.read_view(domain_hash, "", 1, lambda _: 1, filters=filters)  # builds what it needs
+        with self._db.translate(), self._db.read() as conn:
+            gen = mirror.current(conn, domain_hash)
+            if gen is not None:
+                yield from filtered.iter_export(conn, gen.generation, self.zone, filters, batch)
 
     def mirror_status(self, domain_hash: str) -> MirrorStatus:
         with self._db.read() as conn:

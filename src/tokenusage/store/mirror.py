@@ -16,13 +16,14 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, select, update
 
 from tokenusage.licenseapi.models import Transaction
+from tokenusage.store import derived
 from tokenusage.store.engine import Database
 from tokenusage.store.pagecache import PageCache
 from tokenusage.store.records import EMPTY_STATUS, MirrorRow, MirrorStatus
 from tokenusage.store.schema import mirror_generations as G
 from tokenusage.store.schema import mirror_rows as R
 
-_ROW_COLUMNS = (
+ROW_COLUMNS = (
     R.c.id,
     R.c.created_at,
     R.c.type,
@@ -38,7 +39,7 @@ _ROW_COLUMNS = (
 
 
 PURGE_CHUNK = 50_000
-_INSERT_COLUMNS = ("generation", "seq", *(c.name for c in _ROW_COLUMNS))
+_INSERT_COLUMNS = ("generation", "seq", *(c.name for c in ROW_COLUMNS))
 
 
 def _sqlite_stamp(value: datetime) -> str:
@@ -106,7 +107,7 @@ def insert_rows(
     conn.exec_driver_sql(sql, params)
 
 
-def _mirror_row(r: Sequence[Any]) -> MirrorRow:
+def mirror_row(r: Sequence[Any]) -> MirrorRow:
     id_, created_at, type_, service, amount, tokens, images, text, inp, comp, cached = r
     return MirrorRow(
         id_, created_at, type_, service, Decimal(amount), tokens, images, text, inp, comp, cached
@@ -131,11 +132,11 @@ def lock_domain(conn: Connection, domain_hash: str) -> Sequence[Row[Any]]:
 
 def rows_between(conn: Connection, generation: int, lo: int, hi: int) -> list[MirrorRow]:
     result = conn.execute(
-        select(*_ROW_COLUMNS)
+        select(*ROW_COLUMNS)
         .where(R.c.generation == generation, R.c.seq >= lo, R.c.seq <= hi)
         .order_by(R.c.seq.desc())
     )
-    return [_mirror_row(r) for r in result.all()]
+    return [mirror_row(r) for r in result.all()]
 
 
 def _status(gens: Sequence[Row[Any]]) -> tuple[MirrorStatus, Row[Any] | None]:
@@ -161,6 +162,11 @@ def status(conn: Connection, domain_hash: str) -> MirrorStatus:
     return _status(conn.execute(select(G).where(G.c.domain_hash == domain_hash)).all())[0]
 
 
+def status_with_current(conn: Connection, domain_hash: str) -> tuple[MirrorStatus, Row[Any] | None]:
+    """The status and the current generation's row (None without a mirror)."""
+    return _status(conn.execute(select(G).where(G.c.domain_hash == domain_hash)).all())
+
+
 def page_with_status(
     conn: Connection,
     domain_hash: str,
@@ -170,20 +176,31 @@ def page_with_status(
 ) -> tuple[MirrorStatus, list[MirrorRow]]:
     """The status, and the rows of page `page_for(rows)` (1-based) of the same generation;
     from `pages` when it holds them (see `pagecache`)."""
-    found, gen = _status(conn.execute(select(G).where(G.c.domain_hash == domain_hash)).all())
+    found, gen = status_with_current(conn, domain_hash)
+    return found, page_of(conn, found, gen, per_page, page_for, pages)
+
+
+def page_of(
+    conn: Connection,
+    found: MirrorStatus,
+    gen: Row[Any] | None,
+    per_page: int,
+    page_for: Callable[[int], int],
+    pages: PageCache | None = None,
+) -> list[MirrorRow]:
     if gen is None:
-        return found, []
+        return []
     number = page_for(found.rows)
     if number < 1 or per_page < 1:
         raise ValueError(f"page and per_page start at 1 (got {number}, {per_page})")
     hi = gen.max_seq - (number - 1) * per_page
     lo = max(gen.min_seq, hi - per_page + 1)
     if lo > hi:
-        return found, []
+        return []
     if pages is None:
-        return found, rows_between(conn, gen.generation, lo, hi)
+        return rows_between(conn, gen.generation, lo, hi)
     key = (gen.generation, gen.started_at, lo, hi)
-    return found, pages.get(key, lambda: rows_between(conn, gen.generation, lo, hi))
+    return pages.get(key, lambda: rows_between(conn, gen.generation, lo, hi))
 
 
 def append_newer(
@@ -207,7 +224,9 @@ def append_newer(
         if (newest is None or tx.id > newest) and tx.id not in fresh:
             fresh[tx.id] = tx
     ids = sorted(fresh)
-    insert_rows(conn, gen.generation, ((gen.max_seq + 1 + k, fresh[i]) for k, i in enumerate(ids)))
+    numbered = [(gen.max_seq + 1 + k, fresh[i]) for k, i in enumerate(ids)]
+    insert_rows(conn, gen.generation, numbered)
+    derived.record(conn, gen.generation, numbered)
     changes: dict[str, Any] = {"synced_at": now, "touched_at": now}
     if ids:
         changes.update(max_seq=gen.max_seq + len(ids), newest_id=ids[-1])
@@ -252,6 +271,7 @@ def purge_retired(db: Database, domain_hash: str | None = None) -> int:
         with db.write() as conn:
             # Whatever the seq bounds missed (none, barring bugs) must not outlive its key.
             removed += conn.execute(delete(R).where(R.c.generation == generation)).rowcount
+            derived.forget(conn, generation)
             conn.execute(delete(G).where(G.c.generation == generation))
     return removed
 

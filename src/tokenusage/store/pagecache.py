@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
 
 from cachetools import LRUCache
 
 from tokenusage.store.records import MirrorRow
 
 DEFAULT_PAGES = 64
+V = TypeVar("V")
 
 
-class PageCache:
-    """A small thread-safe LRU of page rows; the lists handed out must not be modified.
+class Memo(Generic[V]):
+    """A small thread-safe LRU of values read from a generation; values must not be modified.
 
     The lock is not held while a page loads, so a slow read never blocks other pages; two
     threads missing the same page both read it and the last one stays.
@@ -28,12 +30,10 @@ class PageCache:
 
     def __init__(self, size: int = DEFAULT_PAGES) -> None:
         self.size = size
-        self._pages: LRUCache[Hashable, list[MirrorRow]] | None = (
-            LRUCache(maxsize=size) if size > 0 else None
-        )
+        self._pages: LRUCache[Hashable, V] | None = LRUCache(maxsize=size) if size > 0 else None
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, load: Callable[[], list[MirrorRow]]) -> list[MirrorRow]:
+    def get(self, key: Hashable, load: Callable[[], V]) -> V:
         if self._pages is None:
             return load()
         with self._lock:
@@ -52,3 +52,7 @@ class PageCache:
         if self._pages is not None:
             with self._lock:
                 self._pages.clear()
+
+
+class PageCache(Memo[list[MirrorRow]]):
+    """Rows of pages read lately."""

@@ -16,6 +16,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Connection,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -136,6 +137,46 @@ mirror_rows = Table(
     UniqueConstraint("generation", "id", name="uq_mirror_rows_generation_id"),
     # Clustered on (generation, seq): a page is one contiguous range of the B-tree.
     sqlite_with_rowid=False,
+)
+
+# Per business-timezone day, service and type of a generation: the count and exact sums of its
+# rows, and the seq range they occupy. Kept by the sync in the same transaction as the rows, for
+# every zone registered in `mirror_features` ("zone:<IANA name>"), so charts, breakdowns, the
+# runway and filtered counts cost O(days) at any ledger size.
+mirror_days = Table(
+    "mirror_days",
+    metadata,
+    Column(
+        "generation",
+        BigInteger,
+        ForeignKey("mirror_generations.generation", name="fk_mirror_days_generation"),
+        primary_key=True,
+    ),
+    Column("zone", String(64), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("service_type", Text, primary_key=True),
+    Column("type", String(16), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    Column("amount", Text, nullable=False),  # exact decimal text
+    Column("tokens", BigInteger, nullable=False),
+    Column("images", BigInteger, nullable=False),
+    Column("min_seq", BigInteger, nullable=False),
+    Column("max_seq", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# What is derived from a generation's rows and kept up to date with them: "zone:<name>" (its
+# days in `mirror_days`) and "search" (its text search table, see `search.py`).
+mirror_features = Table(
+    "mirror_features",
+    metadata,
+    Column(
+        "generation",
+        BigInteger,
+        ForeignKey("mirror_generations.generation", name="fk_mirror_features_generation"),
+        primary_key=True,
+    ),
+    Column("feature", String(80), primary_key=True),
 )
 
 admins = Table(

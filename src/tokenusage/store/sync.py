@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, select, update
 
 from tokenusage.licenseapi.models import Transaction
+from tokenusage.store import derived
 from tokenusage.store.engine import Database
 from tokenusage.store.mirror import insert_rows, lock_domain, purge_retired, retire
 from tokenusage.store.records import PageAdded, StoreError, SyncSuperseded
@@ -93,7 +94,9 @@ class FullSync:
                 )
             new = [i for i in ids if i not in present]
             top = -self.rows  # next free seq below the rows already stored
-            insert_rows(conn, self.generation, ((top - k, unique[i]) for k, i in enumerate(new)))
+            numbered = [(top - k, unique[i]) for k, i in enumerate(new)]
+            insert_rows(conn, self.generation, numbered)
+            derived.record(conn, self.generation, numbered)
             if new:
                 newest = new[0] if self.newest_id is None else max(new[0], self.newest_id)
                 conn.execute(
@@ -161,12 +164,22 @@ def _purge_quietly(db: Database, domain_hash: str) -> None:
         log.warning("could not remove a retired mirror generation yet: %s", exc)
 
 
-def begin(db: Database, domain_hash: str, clock: Callable[[], datetime]) -> FullSync:
-    """Open a new generation, superseding any other full sync of the domain still building."""
+def begin(
+    db: Database, domain_hash: str, clock: Callable[[], datetime], zone: str | None = None
+) -> FullSync:
+    """Open a new generation, superseding any other full sync of the domain still building.
+
+    It keeps the current generation's derived features (day totals of every registered
+    timezone, search), plus `zone`'s day totals.
+    """
     now = clock()
     with db.write() as conn:
         gens = lock_domain(conn, domain_hash)
         retire(conn, (g.generation for g in gens if g.state == "building"), now)
+        wanted = {derived.SEARCH} | ({derived.zone_feature(zone)} if zone else set())
+        for g in gens:
+            if g.state == "current":
+                wanted |= derived.features(conn, g.generation)
         generation = conn.execute(
             G.insert()
             .values(
@@ -180,6 +193,7 @@ def begin(db: Database, domain_hash: str, clock: Callable[[], datetime]) -> Full
             )
             .returning(G.c.generation)
         ).scalar_one()
+        derived.register(conn, int(generation), wanted)
     _purge_quietly(db, domain_hash)
     return FullSync(db, domain_hash, int(generation), clock)
 

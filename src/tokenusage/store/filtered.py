@@ -1,0 +1,139 @@
+"""The history narrowed by `Filters`: how many rows match, their net amount, a page of them,
+and all of them for the CSV export.
+
+Without a search, the count and the amount come from the day totals (the filters' days are
+business days, as the totals' are), so they cost O(days). A page scans the mirror newest
+first inside the seq range the day totals give for those days, types and services. A search
+goes through the generation's search table (`search.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Connection, String, func, select, type_coerce
+from sqlalchemy.sql import Select
+
+from tokenusage.store import days, search
+from tokenusage.store.schema import mirror_days as D
+from tokenusage.store.schema import mirror_rows as R
+from tokenusage.usage.export import ExportRecord
+from tokenusage.usage.filters import Filters
+
+
+@dataclass(frozen=True)
+class Matched:
+    count: int
+    amount: Decimal
+
+
+NONE_MATCH = Matched(0, Decimal(0))
+
+
+def conditions(
+    conn: Connection, generation: int, zone: str, filters: Filters
+) -> list[ColumnElement[bool]] | None:
+    """WHERE conditions on `mirror_rows` for the filters; None when nothing can match."""
+    out: list[ColumnElement[bool]] = [R.c.generation == generation]
+    if filters.first or filters.last or filters.types or filters.services:
+        bounds = days.seq_bounds(
+            conn, generation, zone, filters.first, filters.last, filters.types, filters.services
+        )
+        if bounds is None:
+            return None
+        out += [R.c.seq >= bounds[0], R.c.seq <= bounds[1]]
+    start, end = filters.utc_bounds(ZoneInfo(zone))
+    if start is not None:
+        out.append(R.c.created_at >= start)
+    if end is not None:
+        out.append(R.c.created_at < end)
+    if filters.types:
+        out.append(R.c.type.in_(filters.types))
+    if filters.services:
+        out.append(R.c.service_type.in_(filters.services))
+    if filters.q:
+        out.append(search.matches(conn, generation, filters.q))
+    return out
+
+
+def matched(conn: Connection, generation: int, zone: str, filters: Filters) -> Matched:
+    """How many rows match and their net amount (the sum of their amounts), exactly."""
+    if not filters.q:
+        picked = select(D.c.count, D.c.amount).where(
+            D.c.generation == generation, D.c.zone == zone, *_day_clauses(filters)
+        )
+        count, amount = 0, Decimal(0)
+        for n, a in conn.execute(picked):
+            count += n
+            amount += Decimal(a)
+        return Matched(count, amount)
+    where = conditions(conn, generation, zone, filters)
+    if where is None:
+        return NONE_MATCH
+    count, amount = 0, Decimal(0)
+    for a in conn.execute(select(R.c.amount).where(*where)).scalars():
+        count += 1
+        amount += Decimal(a)
+    return Matched(count, amount)
+
+
+def _day_clauses(filters: Filters) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    if filters.first:
+        out.append(D.c.day >= filters.first)
+    if filters.last:
+        out.append(D.c.day <= filters.last)
+    if filters.types:
+        out.append(D.c.type.in_(filters.types))
+    if filters.services:
+        out.append(D.c.service_type.in_(filters.services))
+    return out
+
+
+def page(
+    conn: Connection,
+    generation: int,
+    zone: str,
+    filters: Filters,
+    columns: tuple[Any, ...],
+    offset: int,
+    limit: int,
+) -> list[Any]:
+    where = conditions(conn, generation, zone, filters)
+    if where is None:
+        return []
+    query = select(*columns).where(*where).order_by(R.c.seq.desc()).offset(offset).limit(limit)
+    return list(conn.execute(query).all())
+
+
+def export_query(conn: Connection, generation: int, zone: str, filters: Filters) -> Select[Any]:
+    """The export's columns (as `ExportRecord`) of the matching rows, newest first."""
+    if conn.dialect.name == "sqlite":
+        stamp: Any = type_coerce(R.c.created_at, String)  # naive UTC text as stored
+    else:
+        stamp = func.to_char(func.timezone("UTC", R.c.created_at), "YYYY-MM-DD HH24:MI:SS.US")
+    where = conditions(conn, generation, zone, filters)
+    query = select(
+        stamp,
+        R.c.type,
+        R.c.service_type,
+        R.c.amount,
+        R.c.tokens_used,
+        R.c.images_processed,
+        R.c.description,
+    ).order_by(R.c.seq.desc())
+    return query.where(*where) if where is not None else query.where(R.c.generation == -1)
+
+
+def iter_export(
+    conn: Connection, generation: int, zone: str, filters: Filters, batch: int
+) -> Iterator[list[ExportRecord]]:
+    result = conn.execution_options(stream_results=True, yield_per=batch).execute(
+        export_query(conn, generation, zone, filters)
+    )
+    for part in result.partitions(batch):
+        yield [tuple(r) for r in part]

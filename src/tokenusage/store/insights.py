@@ -1,0 +1,57 @@
+"""What the insights read from the store in one snapshot: day totals over a range, the spend
+of the runway's two rolling windows, the newest day with usage and the services known."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Row
+
+from tokenusage.store import days
+from tokenusage.store.pagecache import Memo
+from tokenusage.usage.buckets import DayTotal
+from tokenusage.usage.runway import window_start
+
+
+@dataclass(frozen=True)
+class InsightQuery:
+    first: date  # day totals over [first, last], business days
+    last: date
+    now: datetime  # the runway's windows end here
+
+
+@dataclass(frozen=True)
+class StoredInsights:
+    days: list[DayTotal]
+    spend_7d: Decimal
+    spend_30d: Decimal
+    last_spend_on: date | None
+    services: tuple[str, ...]
+
+
+def read(
+    conn: Connection, gen: Row[Any], zone: str, query: InsightQuery, memo: Memo[Any]
+) -> StoredInsights:
+    """From `memo` when this generation, at this size, was read for the same question: rows
+    of a generation never change, and appends move `max_seq`."""
+    version = (gen.generation, gen.started_at, gen.max_seq, zone)
+
+    def totals() -> tuple[list[DayTotal], date | None, tuple[str, ...]]:
+        return (
+            days.read(conn, gen.generation, zone, query.first, query.last),
+            days.last_usage_day(conn, gen.generation, zone),
+            days.services(conn, gen.generation, zone),
+        )
+
+    def spends() -> tuple[Decimal, Decimal]:
+        return (
+            days.usage_spend(conn, gen.generation, zone, window_start(query.now, "7d"), query.now),
+            days.usage_spend(conn, gen.generation, zone, window_start(query.now, "30d"), query.now),
+        )
+
+    found, last_spend, services = memo.get(("days", *version, query.first, query.last), totals)
+    spend_7d, spend_30d = memo.get(("spend", *version, query.now), spends)
+    return StoredInsights(found, spend_7d, spend_30d, last_spend, services)

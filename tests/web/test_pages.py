@@ -110,7 +110,7 @@ def test_any_page_number_lands_on_a_real_page(
 ) -> None:
     doc = overview(reader, query)
     assert showing(doc).endswith(f"(Page {lands_on} of 4)")
-    current = doc.one("span", cls="current")
+    current = doc.one(id="pager-bottom").one("span", cls="current")
     assert current.text() == str(lands_on)
     offset = (lands_on - 1) * PER_PAGE
     assert amounts(doc) == ledger_amounts(ledger[offset : offset + PER_PAGE])

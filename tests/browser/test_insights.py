@@ -1,0 +1,311 @@
+"""Issue 8 in the browser: the runway, the spend chart, the breakdown and the history's filters
+on the seeded 1,200-entry ledger (30 days ending now), in English and Portuguese, light and
+dark, at desktop and phone widths; and the filtered CSV download."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser.pages import OpenPage, Site
+from tests.browser.test_screenshots import png_size
+from tokenusage.usage.branding import brand
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCALES = {"en": "en-US", "pt_BR": "pt-BR"}
+SCHEMES = ("light", "dark")
+WIDTHS = (1440, 375)
+
+
+def ledger(site: Site) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = site.srv.ledger.history(site.srv.licence_id)["transactions"]
+    return rows
+
+
+def when(row: dict[str, Any]) -> datetime:
+    moment = row["created_at"]
+    stamp = moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment))
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
+def shown_amounts(page: Page) -> list[Decimal]:
+    cells = page.locator("#history-table td[data-amount]")
+    return [Decimal(a) for a in cells.evaluate_all("cs => cs.map(c => c.dataset.amount)")]
+
+
+def showing(page: Page) -> str:
+    return page.locator("#showing").inner_text().strip()
+
+
+def test_filters_in_the_url_select_the_rows_and_are_named(
+    seeded: Site, open_page: OpenPage
+) -> None:
+    w = open_page(state=seeded.state)
+    page = w.page
+    page.goto(seeded.url + "/?type=purchase&type=refund")
+    expected = [r for r in ledger(seeded) if r["type"] in ("purchase", "refund")]
+    assert expected, "the demo ledger has purchases and refunds"
+    n = len(expected)
+    assert showing(page) == f"Showing 1-{n} of {n} matching transactions (Page 1 of 1)"
+    assert page.locator("#filter-summary").inner_text().strip() == (
+        "Filtered by: type: purchase, refund"
+    )
+    amounts = shown_amounts(page)
+    assert amounts == [Decimal(str(r["amount"])) for r in expected]
+    total = sum(amounts, Decimal(0))
+    assert page.locator("#matching-total").inner_text().strip().endswith(f"${total:,.2f}")
+    badges = page.locator("#history-table .badge").all_inner_texts()
+    assert set(badges) == {"purchase", "refund"}
+    # The form shows the state it came from.
+    assert page.locator("input[name=type][value=purchase]").is_checked()
+    assert not page.locator("input[name=type][value=usage]").is_checked()
+    w.assert_clean()
+
+
+def test_the_form_filters_by_date_and_search_and_lands_on_the_history(
+    seeded: Site, open_page: OpenPage
+) -> None:
+    w = open_page(state=seeded.state)
+    page = w.page
+    page.goto(seeded.url + "/")
+    today = datetime.now(UTC).date()
+    first = today - timedelta(days=6)
+    page.locator("#filter-from").fill(first.isoformat())
+    page.locator("#filter-to").fill(today.isoformat())
+    page.locator("input[name=type][value=usage]").check()
+    page.locator("#filter-q").fill("image")
+    with page.expect_navigation():
+        page.locator("#filters button[type=submit]").click()
+    assert "from=" + first.isoformat() in page.url and "type=usage" in page.url
+    assert "q=image" in page.url and page.url.endswith("#history")
+    expected = [
+        r
+        for r in ledger(seeded)
+        if r["type"] == "usage"
+        and first <= when(r).date() <= today
+        and ("image" in r["service_type"].lower() or "image" in r["description"].lower())
+    ]
+    assert expected
+    shown = showing(page)
+    assert f"of {len(expected):,} matching transactions" in shown, shown
+    assert (
+        page.locator("#filter-summary")
+        .inner_text()
+        .strip()
+        .startswith(f"Filtered by: {first:%b} {first.day}, {first.year} to")
+    )
+    # The chart follows the date range: 7 daily bars.
+    assert page.locator("#spend-chart svg.bars-svg g.bar").count() == 7
+    assert page.locator("[data-preset='7d']").get_attribute("aria-current") == "true"
+    # The reader was taken to the table.
+    assert page.evaluate("document.getElementById('history').getBoundingClientRect().top") < 50
+    page.locator("#clear-filters").click()
+    page.wait_for_url(seeded.url + "/#history")
+    assert showing(page) == "Showing 1-300 of 1,200 transactions (Page 1 of 4)"
+    w.assert_clean()
+
+
+def test_pagers_above_and_below_keep_filters_and_the_reader_at_the_table(
+    seeded: Site, open_page: OpenPage
+) -> None:
+    w = open_page(state=seeded.state)
+    page = w.page
+    page.goto(seeded.url + "/?type=usage")
+    usage = [r for r in ledger(seeded) if r["type"] == "usage"]
+    assert len(usage) > 300
+    for where in ("top", "bottom"):
+        assert page.locator(f"#pager-{where} a[rel=next]").get_attribute("href") == (
+            "/?type=usage&page=2#history"
+        )
+    assert (
+        page.locator("#pager-top").bounding_box()["y"]
+        < (  # type: ignore[index]
+            page.locator("#history-table").bounding_box()["y"]  # type: ignore[index]
+        )
+    )
+    with page.expect_navigation():
+        page.locator("#pager-top a[rel=next]").click()
+    assert page.url == seeded.url + "/?type=usage&page=2#history"
+    assert showing(page).startswith(f"Showing 301-600 of {len(usage):,} matching")
+    assert shown_amounts(page) == [Decimal(str(r["amount"])) for r in usage[300:600]]
+    assert page.evaluate("window.scrollY") > 300, "the page did not scroll to the history"
+    # The arrow keys still page, through the same filtered links.
+    page.locator("body").click(position={"x": 5, "y": 5})
+    with page.expect_navigation():
+        page.keyboard.press("ArrowLeft")
+    assert page.url == seeded.url + "/?type=usage&page=1#history"
+    w.assert_clean()
+
+
+def test_runway_chart_and_breakdown(seeded: Site, open_page: OpenPage) -> None:
+    w = open_page(state=seeded.state)
+    page = w.page
+    page.goto(seeded.url + "/")
+    runway = page.locator("#runway")
+    assert runway.get_attribute("data-state") == "ok"
+    assert "Rate used: the average of the last 7 days" in runway.inner_text()
+    assert "At this rate the balance lasts" in page.locator("#runway-forecast").inner_text()
+    # The runway is read right after the balance: above the cards.
+    assert runway.bounding_box()["y"] < page.locator("#account-title").bounding_box()["y"]  # type: ignore[index]
+
+    bars = page.locator("#spend-chart svg.bars-svg g.bar")
+    assert bars.count() == 30  # no date filter: the last 30 days
+    titles = bars.locator("> title").all_inner_texts()
+    assert all(" spent" in t for t in titles), titles[:3]
+    segments = page.locator("#spend-chart svg.bars-svg rect:not(.hit) > title").all_inner_texts()
+    assert segments and all(": $" in t for t in segments)
+    table_rows = page.locator("#spend-chart table tbody tr")
+    assert table_rows.count() == 30
+    page.locator("#spend-chart summary").click()
+    assert table_rows.first.is_visible()
+    assert page.locator("#spend-chart .marks-svg rect.purchase").count() >= 1
+
+    since = datetime.now(UTC).date() - timedelta(days=29)
+    spent: dict[str, Decimal] = {}
+    for r in ledger(seeded):
+        if r["type"] == "usage" and when(r).date() >= since:
+            key = r["service_type"]
+            spent[key] = spent.get(key, Decimal(0)) - Decimal(str(r["amount"]))
+    rows = page.locator("#breakdown-service tbody tr[data-service]")
+    keys = rows.evaluate_all("rs => rs.map(r => r.dataset.service)")
+    assert set(spent) <= set(keys)
+    for i, key in enumerate(keys):
+        if key:
+            assert rows.nth(i).locator("th").inner_text().strip() == brand(key)
+    top = max(spent, key=lambda k: spent[k])
+    assert keys[0] == top
+    types = page.locator("#breakdown-type tbody tr").evaluate_all(
+        "rs => rs.map(r => r.dataset.type)"
+    )
+    assert types == ["usage", "purchase", "refund"]
+    w.assert_clean()
+
+
+def test_portuguese_numbers_and_dates(seeded: Site, open_page: OpenPage) -> None:
+    w = open_page(locale="pt-BR", state=seeded.state)
+    page = w.page
+    page.goto(seeded.url + "/?type=usage")
+    assert "Autonomia" in page.locator("#runway-title").inner_text()
+    assert "transações encontradas" in showing(page)
+    assert page.locator("#filter-summary").inner_text().strip() == "Filtrado por: tipo: uso"
+    summary = page.locator("#spend-chart .chart-summary").inner_text()
+    assert "US$" in summary and " de " in summary and "gastos" in summary
+    title = page.locator("#spend-chart svg.bars-svg g.bar > title").first.inner_text()
+    assert " de " in title and "," in title, title  # "1 de nov. de 2026: US$ 12,34 gastos"
+    w.assert_clean()
+
+
+def test_dark_mode_colours(seeded: Site, open_page: OpenPage) -> None:
+    colours = {}
+    for scheme in SCHEMES:
+        w = open_page(state=seeded.state, color_scheme=scheme)
+        page = w.page
+        page.goto(seeded.url + "/")
+        colours[scheme] = page.evaluate(
+            """() => [getComputedStyle(document.body).backgroundColor,
+                      getComputedStyle(document.querySelector('#spend-chart rect.s0')).fill,
+                      getComputedStyle(document.querySelector('#runway')).color]"""
+        )
+        w.assert_clean()
+    assert colours["light"][0] == "rgb(244, 246, 249)"
+    assert colours["dark"][0] == "rgb(15, 20, 27)"
+    assert colours["dark"][1] == "rgb(122, 162, 255)" != colours["light"][1]
+    assert colours["dark"][2] != colours["light"][2]
+
+
+def test_filtered_download_is_exactly_the_matching_rows(seeded: Site, open_page: OpenPage) -> None:
+    w = open_page(state=seeded.state)
+    page = w.page
+    page.goto(seeded.url + "/?type=refund&type=purchase")
+    with page.expect_download() as info:
+        page.locator("#download-filtered").click()
+    download = info.value
+    name = download.suggested_filename
+    assert "filtered" in name and name.endswith(".csv"), name
+    data = Path(download.path()).read_bytes()
+    records = list(csv.reader(io.StringIO(data[3:].decode("utf-8"), newline="")))[1:]
+    expected = [r for r in ledger(seeded) if r["type"] in ("purchase", "refund")]
+    assert len(records) == len(expected)
+    assert {r[1] for r in records} == {"purchase", "refund"}
+    assert sum((Decimal(r[3]) for r in records), Decimal(0)) == sum(
+        (Decimal(str(r["amount"])) for r in expected), Decimal(0)
+    )
+    # The nav's Download History link follows the filters too.
+    href = page.get_by_role("link", name="Download History").get_attribute("href")
+    assert href == "/download.csv?type=purchase&type=refund"
+    w.assert_clean()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("locale", LOCALES)
+def test_insights_screenshots(
+    seeded: Site,
+    open_page: OpenPage,
+    screenshot_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    locale: str,
+    scheme: str,
+    width: int,
+) -> None:
+    """Saved for a human to look at; the phone layout never scrolls sideways, filters open."""
+    w = open_page(locale=LOCALES[locale], width=width, state=seeded.state, color_scheme=scheme)
+    page = w.page
+    page.goto(seeded.url + "/?type=usage")
+    page.locator("#filters details.services summary").click()
+    stem = f"insights-{locale}-{scheme}-{width}"
+    shots = []
+    for part in ("runway", "insights", "history"):
+        path = screenshot_dir / f"{stem}-{part}.png"
+        page.locator(f"#{part}").screenshot(path=path)
+        assert png_size(path)[0] <= width
+        shots.append(path)
+    full = screenshot_dir / f"{stem}-full.png"
+    page.screenshot(path=full, full_page=True)
+    assert png_size(full)[0] == width
+    shots.append(full)
+    with capsys.disabled():
+        print("\nscreenshots: " + "\n             ".join(str(p) for p in shots))
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width + 1, f"the page scrolls sideways: {scroll_width} > {width}"
+    w.assert_clean()
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TOKENUSAGE_WRITE_DOCS"),
+    reason="writes docs/insights.png: run with TOKENUSAGE_WRITE_DOCS=1",
+)
+def test_readme_screenshot(seeded: Site, open_page: OpenPage) -> None:
+    """The README's picture of the feature, made from the running dashboard."""
+    w = open_page(width=1440, height=1300, state=seeded.state)
+    page = w.page
+    page.goto(seeded.url + "/")
+    top = page.locator("#runway").bounding_box()
+    end = page.locator("#insights").bounding_box()
+    assert top and end
+    clip = {
+        "x": 0,
+        "y": top["y"] - 12,
+        "width": 1440,
+        "height": end["y"] + end["height"] - top["y"] + 24,
+    }
+    target = ROOT / "docs" / "insights.png"
+    page.screenshot(path=target, clip=clip, full_page=True)
+    assert png_size(target)[0] == 1440
+    w.assert_clean()
+
+
+def test_today(seeded: Site) -> None:
+    """The seeded ledger ends now, so the default 30 days hold spend (guards the tests above)."""
+    since = date.today() - timedelta(days=29)
+    assert any(r["type"] == "usage" and when(r).date() >= since for r in ledger(seeded))

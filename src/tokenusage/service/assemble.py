@@ -5,7 +5,7 @@ usable store) from the newest page of history fetched live."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 
 from cachetools import LRUCache
@@ -13,10 +13,19 @@ from cachetools import LRUCache
 from tokenusage.config import Settings
 from tokenusage.licenseapi.client import LicenseApiClient
 from tokenusage.licenseapi.models import History, Pricing, UserInfo, UserStats
-from tokenusage.service.model import NONE, CacheInfo, DashboardView, Source, SyncProgress
+from tokenusage.service.model import (
+    NONE,
+    CacheInfo,
+    DashboardView,
+    Insights,
+    Matching,
+    Source,
+    SyncProgress,
+)
 from tokenusage.service.problems import Problem, unique
 from tokenusage.store import MirrorRow, MirrorStatus
 from tokenusage.usage.estimates import estimate_remaining, is_low_balance
+from tokenusage.usage.filters import Filters
 from tokenusage.usage.pagination import PageWindow, paginate
 
 MEMO_PAGES = 64
@@ -34,15 +43,15 @@ class ViewMemo:
     def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.seconds = seconds
         self.clock = clock
-        self._views: LRUCache[int, tuple[float, int, DashboardView]] = LRUCache(MEMO_PAGES)
+        self._views: LRUCache[Hashable, tuple[float, int, DashboardView]] = LRUCache(MEMO_PAGES)
 
-    def get(self, page: int, writes: int) -> DashboardView | None:
+    def get(self, page: Hashable, writes: int) -> DashboardView | None:
         entry = self._views.get(page)
         if entry is None or entry[1] != writes or self.clock() - entry[0] > self.seconds:
             return None
         return entry[2]
 
-    def put(self, page: int, writes: int, view: DashboardView) -> None:
+    def put(self, page: Hashable, writes: int, view: DashboardView) -> None:
         if self.seconds > 0:
             self._views[page] = (self.clock(), writes, view)
 
@@ -54,7 +63,9 @@ def mirror_page(
     per_page: int,
     source: Source,
     progress: SyncProgress | None = None,
+    total: int | None = None,
 ) -> Page:
+    """`total`: how many rows match the filters (default: the whole mirror)."""
     info = CacheInfo(
         source if status.present else "none",
         status.synced_at,
@@ -64,7 +75,7 @@ def mirror_page(
         syncing=status.syncing,
         progress=progress if status.syncing else None,
     )
-    return rows, paginate(status.rows, page, per_page), info
+    return rows, paginate(status.rows if total is None else total, page, per_page), info
 
 
 def live_page(
@@ -122,6 +133,10 @@ def assemble(
     ],
     page: Page,
     problems: list[Problem],
+    *,
+    filters: Filters | None = None,
+    matching: Matching | None = None,
+    insights: Insights | None = None,
 ) -> DashboardView:
     (info, acache), (stats, scache), (pricing, pcache) = pieces
     estimates = None
@@ -150,6 +165,9 @@ def assemble(
         account_cache=acache,
         stats_cache=scache,
         problems=unique(problems),
+        filters=filters or Filters(),
+        matching=matching,
+        insights=insights,
     )
 
 

@@ -9,6 +9,7 @@ not the whole history, the export fails with the reason instead of delivering pa
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import tzinfo
 from typing import NamedTuple
 
 from anyio import to_thread
@@ -19,7 +20,9 @@ from tokenusage.service.context import Context
 from tokenusage.service.history import HistorySync
 from tokenusage.service.problems import ExportRefused, Problem, Where
 from tokenusage.store import MirrorRow, StoreError
+from tokenusage.usage.branding import brand
 from tokenusage.usage.export import HEADER_TEXT, CsvLines, ExportRecord, iter_csv
+from tokenusage.usage.filters import Filters
 
 EXPORT_BATCH = 5000
 
@@ -60,6 +63,7 @@ async def export_csv(
     history: HistorySync,
     live: LiveHistory,
     problems: list[Problem] | None = None,
+    filters: Filters | None = None,
 ) -> AsyncIterator[CsvChunk]:
     """The history as CSV text, newest first. The first chunk holds the BOM, the header and
     the first batch (so `rows == 0` there means an empty history); more chunks follow.
@@ -76,10 +80,12 @@ async def export_csv(
         problems.extend(found)
     if store is None or not ready:
         rows = await _live_rows(ctx, live, found)
+        if filters is not None and filters.active:
+            rows = [r for r in rows if row_matches(filters, r, ctx.settings.tz)]
         yield CsvChunk("".join(iter_csv(rows, ctx.settings.tz)), len(rows))
         return
     lines = CsvLines(ctx.settings.tz)
-    records = store.iter_export(ctx.identity, batch=EXPORT_BATCH)
+    records = store.iter_export(ctx.identity, batch=EXPORT_BATCH, filters=filters)
     try:
         first = await to_thread.run_sync(_format_next, records, lines)
         yield CsvChunk(HEADER_TEXT + first.text, first.rows) if first else CsvChunk(HEADER_TEXT, 0)
@@ -87,6 +93,16 @@ async def export_csv(
             yield chunk
     finally:
         await to_thread.run_sync(records.close)
+
+
+def row_matches(filters: Filters, row: MirrorRow, tz: tzinfo) -> bool:
+    """The filters' meaning for one row: the store's search reads the branded text."""
+    return filters.matches(
+        day=row.created_at.astimezone(tz).date(),
+        type_=row.type,
+        service=row.service_type,
+        text=f"{brand(row.description)}\n{brand(row.service_type)}",
+    )
 
 
 def _format_next(records: Iterator[list[ExportRecord]], lines: CsvLines) -> CsvChunk | None:

@@ -23,7 +23,7 @@ from tokenusage.licenseapi.client import LicenseApiClient
 from tokenusage.licenseapi.errors import LicenseApiError
 from tokenusage.licenseapi.models import History
 from tokenusage.service import debug as debug_page
-from tokenusage.service import export
+from tokenusage.service import export, insights
 from tokenusage.service.assemble import (
     LiveHistory,
     Page,
@@ -37,9 +37,20 @@ from tokenusage.service.context import Context
 from tokenusage.service.flights import Deadline, Upstream, within
 from tokenusage.service.freshness import ACCOUNT, PRICING, STATS, Fetched, Piece, obtain, source_of
 from tokenusage.service.history import FULL, INCREMENTAL, FirstPage, HistorySync
-from tokenusage.service.model import NONE, CacheInfo, DashboardView, DebugInfo
+from tokenusage.service.model import (
+    NONE,
+    CacheInfo,
+    DashboardView,
+    DebugInfo,
+    Matching,
+    Source,
+    SyncProgress,
+)
 from tokenusage.service.problems import DeadlinePassed, Kind, Problem, Where, unique
-from tokenusage.store import Cached, Store, StoreError
+from tokenusage.store import Cached, Store, StoredView, StoreError
+from tokenusage.store.insights import InsightQuery
+from tokenusage.usage.buckets import ZERO
+from tokenusage.usage.filters import Filters
 from tokenusage.usage.pagination import paginate
 
 log = logging.getLogger(__name__)
@@ -75,7 +86,7 @@ class DashboardService:
         store: Store | None = None
         error = None
         try:
-            store = Store.open(settings.store_url)
+            store = Store.open(settings.store_url, zone=settings.timezone)
         except StoreError as exc:
             error = str(exc)
             log.error("local store unavailable, serving live data only: %s", exc)
@@ -141,35 +152,41 @@ class DashboardService:
     # -- the page ----------------------------------------------------------------------------
 
     async def view(
-        self, page: int = 1, *, complete: bool = False, live_since: datetime | None = None
+        self,
+        page: int = 1,
+        *,
+        filters: Filters | None = None,
+        complete: bool = False,
+        live_since: datetime | None = None,
     ) -> DashboardView:
-        """Everything one page shows. Missing or stale pieces are fetched concurrently, within
-        `timeout` in all. `complete` (the CLI): wait for the whole history to be mirrored,
-        within `sync_deadline`, instead of answering from its first page. Stored data fetched
-        since `live_since` (by the action that led to this page) is labelled live."""
+        """Everything one page shows: page `page` of the history rows matching `filters`,
+        and the insights over their date range. Missing or stale pieces are fetched
+        concurrently, within `timeout` in all. `complete` (the CLI): wait for the whole
+        history to be mirrored, within `sync_deadline`, instead of answering from its first
+        page. Stored data fetched since `live_since` (by the action that led to this page) is
+        labelled live."""
         ctx = self.ctx
         if not self.settings.licence_configured:
             return empty_view(self.settings, self.clock(), [self._not_configured()])
+        filters = filters if filters is not None else Filters()
         problems = self._problems()
         store = ctx.store
         memo_ok = not complete and live_since is None
-        if store is not None and memo_ok and (memo := self.memo.get(page, store.writes)):
+        key = (page, filters)
+        if store is not None and memo_ok and (memo := self.memo.get(key, store.writes)):
             return replace(memo, now=self.clock())
         deadline = self._deadline()
         per_page = self.settings.page_size
         landed = ctx.upstream.snapshot()
         writes = store.writes if store is not None else 0
-
-        def page_of(rows: int) -> int:
-            return paginate(rows, page, per_page).page
-
-        stored = await ctx.stored(
-            lambda s: s.read_view(ctx.identity, ctx.identity, per_page, page_of), problems
-        )
+        asked = insights.query_for(filters, self.clock(), self.settings.tz)
+        stored = await self._read(page, filters, asked, problems)
         stale = stored is not None and not self.history.fresh(stored.mirror)
 
         def covers(h: History) -> bool:
-            return not complete and live_page(h, page, per_page, self.clock()) is not None
+            if complete or filters.active:
+                return False
+            return live_page(h, page, per_page, self.clock()) is not None
 
         async def history() -> tuple[bool, FirstPage | None]:
             if stored is None or not stale:
@@ -198,18 +215,21 @@ class DashboardService:
             parts = await self._live_page(page, problems, deadline)
         elif not stale:
             source = source_of(stored.mirror.synced_at, live_since)
-            parts = mirror_page(stored.mirror, stored.rows, page, per_page, source, progress)
+            parts = self._page(stored, page, source, progress)
             fetched = any(info.source == "live" for _, info in pieces)
             if not fetched and not problems and memo_ok:
-                view = assemble(self.settings, self.clock(), pieces, parts, problems)
-                self.memo.put(page, writes, view)
+                view = self._assemble(pieces, parts, problems, filters, stored, asked)
+                self.memo.put(key, writes, view)
                 return view
-        elif first is not None:
+        elif first is not None and not filters.active:
             parts = live_page(first[0], page, per_page, first[1], progress)
         else:
-            parts = await self._reread_page(page, synced, problems)
+            reread = await self._read(page, filters, asked, problems)
+            if reread is not None:
+                stored = reread
+                parts = self._page(reread, page, "live" if synced else "cached", progress)
         if parts is None and stored is not None:
-            parts = mirror_page(stored.mirror, stored.rows, page, per_page, "cached")
+            parts = self._page(stored, page, "cached", None)
         assert parts is not None
         # A sync that failed behind an earlier view is shown until the mirror is current again;
         # a store failure not once the store has answered this view.
@@ -218,7 +238,59 @@ class DashboardService:
             failure = None
         if failure is not None and not any(p.where is Where.HISTORY for p in problems):
             problems.append(failure)
-        return assemble(self.settings, self.clock(), pieces, parts, problems)
+        return self._assemble(pieces, parts, problems, filters, stored, asked)
+
+    async def _read(
+        self, page: int, filters: Filters, asked: InsightQuery, problems: list[Problem]
+    ) -> StoredView | None:
+        per_page = self.settings.page_size
+
+        def page_of(rows: int) -> int:
+            return paginate(rows, page, per_page).page
+
+        identity = self.ctx.identity
+        return await self.ctx.stored(
+            lambda s: s.read_view(
+                identity, identity, per_page, page_of, filters=filters, insights=asked
+            ),
+            problems,
+        )
+
+    def _page(
+        self, stored: StoredView, page: int, source: Source, progress: SyncProgress | None
+    ) -> Page:
+        total = None if stored.matched is None else stored.matched.count
+        per_page = self.settings.page_size
+        return mirror_page(stored.mirror, stored.rows, page, per_page, source, progress, total)
+
+    def _assemble(
+        self,
+        pieces: tuple[Any, Any, Any],
+        parts: Page,
+        problems: list[Problem],
+        filters: Filters,
+        stored: StoredView | None,
+        asked: InsightQuery,
+    ) -> DashboardView:
+        found = None
+        matching = None
+        if stored is not None and stored.insights is not None:
+            stats = pieces[1][0]
+            balance = None if stats is None else stats.balance
+            found = insights.build(stored.insights, filters, asked, self.settings.tz, balance)
+        if filters.active:
+            matched = stored.matched if stored is not None else None
+            matching = Matching(matched.count, matched.amount) if matched else Matching(0, ZERO)
+        return assemble(
+            self.settings,
+            self.clock(),
+            pieces,
+            parts,
+            problems,
+            filters=filters,
+            matching=matching,
+            insights=found,
+        )
 
     async def _live_page(self, page: int, problems: list[Problem], deadline: Deadline) -> Page:
         """No usable store: the newest page of history straight from the API."""
@@ -237,22 +309,6 @@ class DashboardService:
         window = paginate(len(rows), page, per_page)
         info = CacheInfo("live", at, len(rows), total, total > len(rows))
         return rows[window.offset : window.offset + per_page], window, info
-
-    async def _reread_page(self, page: int, synced: bool, problems: list[Problem]) -> Page | None:
-        ctx = self.ctx
-        per_page = self.settings.page_size
-        found = await ctx.stored(
-            lambda s: s.page_with_status(
-                ctx.identity, per_page, lambda rows: paginate(rows, page, per_page).page
-            ),
-            problems,
-        )
-        if found is None:
-            return None
-        status, rows = found
-        return mirror_page(
-            status, rows, page, per_page, "live" if synced else "cached", self.history.progress
-        )
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -302,10 +358,12 @@ class DashboardService:
         """Drop the cached prices (the next view fetches them); entries removed."""
         return await self.ctx.stored_or_raise(lambda s: s.clear_pricing(self.identity))
 
-    def export_csv(self, problems: list[Problem] | None = None) -> AsyncIterator[export.CsvChunk]:
-        """The complete history as CSV text chunks (BOM and header first), bounded memory;
-        `problems` gets what went wrong without stopping it."""
-        return export.export_csv(self.ctx, self.history, self.live, problems)
+    def export_csv(
+        self, problems: list[Problem] | None = None, *, filters: Filters | None = None
+    ) -> AsyncIterator[export.CsvChunk]:
+        """The complete history (or the rows matching `filters`) as CSV text chunks (BOM and
+        header first), bounded memory; `problems` gets what went wrong without stopping it."""
+        return export.export_csv(self.ctx, self.history, self.live, problems, filters)
 
     async def debug(self, live: bool = True) -> DebugInfo:
         """The Debug API page: settings, store status and, with `live`, the raw answers of

@@ -64,9 +64,7 @@ def record(conn: Connection, generation: int, numbered: Sequence[tuple[int, Tran
         search.insert(
             conn,
             generation,
-            (
-                (seq, tx.description, tx.service_type) for seq, tx in numbered
-            ),
+            ((seq, tx.description, tx.service_type) for seq, tx in numbered),
         )
 
 

@@ -1,0 +1,86 @@
+"""Insights for a view: which days to read, and the `Insights` made from what was read.
+
+The chart and the breakdowns cover the date filter's range (the last 30 days without one);
+the breakdowns compare with the period of the same length just before it; "spend so far"
+compares this month to date with the same days of last month. All of it comes from one read
+of day totals covering every one of those days, plus the runway's two window sums.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, tzinfo
+from decimal import Decimal
+
+from tokenusage.service.model import Insights
+from tokenusage.store.insights import InsightQuery, StoredInsights
+from tokenusage.usage.buckets import (
+    DayTotal,
+    Totals,
+    breakdown_by_service,
+    breakdown_by_type,
+    chart,
+    previous_range,
+)
+from tokenusage.usage.filters import Filters
+from tokenusage.usage.runway import SpendSoFar, forecast, month_ranges
+
+
+def anchor(now: datetime) -> datetime:
+    """The runway's windows end at `now` to the second, so views within one second share
+    one computation."""
+    return now.replace(microsecond=0)
+
+
+def query_for(filters: Filters, now: datetime, tz: tzinfo) -> InsightQuery:
+    today = now.astimezone(tz).date()
+    first, last = filters.insight_range(today)
+    before, _ = previous_range(first, last)
+    (_, _), (prev_month_first, _) = month_ranges(today)
+    return InsightQuery(min(before, prev_month_first), max(last, today), anchor(now))
+
+
+def _spend(days: list[DayTotal], first: date, last: date) -> Decimal:
+    totals = Totals()
+    for d in days:
+        if first <= d.day <= last and d.type == "usage":
+            totals.add(d)
+    return totals.spend
+
+
+def build(
+    stored: StoredInsights,
+    filters: Filters,
+    query: InsightQuery,
+    tz: tzinfo,
+    balance: Decimal | None,
+) -> Insights:
+    today = query.now.astimezone(tz).date()
+    first, last = filters.insight_range(today)
+    before_first, before_last = previous_range(first, last)
+    current = [d for d in stored.days if first <= d.day <= last]
+    previous = [d for d in stored.days if before_first <= d.day <= before_last]
+    (month_first, _), (prev_first, prev_same) = month_ranges(today)
+    spend = SpendSoFar(
+        today=_spend(stored.days, today, today),
+        month_to_date=_spend(stored.days, month_first, today),
+        previous_month_same_days=_spend(stored.days, prev_first, prev_same),
+        day=today,
+    )
+    runway = None
+    if balance is not None:
+        runway = forecast(
+            balance, stored.spend_7d, stored.spend_30d, query.now, tz, stored.last_spend_on
+        )
+    return Insights(
+        first=first,
+        last=last,
+        default_range=not filters.dated,
+        chart=chart(current, first, last),
+        by_service=breakdown_by_service(current, previous),
+        by_type=breakdown_by_type(current, previous),
+        previous_first=before_first,
+        previous_last=before_last,
+        spend=spend,
+        runway=runway,
+        services=stored.services,
+    )

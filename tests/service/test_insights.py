@@ -179,7 +179,8 @@ async def test_chart_breakdown_and_runway_equal_the_ledger(
         day_entries = [e for e in in_range if day_of[id(e)] == bucket.start]
         for key, value in bucket.spend.items():
             expected = _spend(
-                day_entries, lambda e, k=key: e.service == k or (k == OTHER and e.service not in top)
+                day_entries,
+                lambda e, k=key: e.service == k or (k == OTHER and e.service not in top),
             )
             assert value == expected, (bucket.start, key)
         assert bucket.total_spend == _spend(day_entries, lambda e: True)
@@ -263,7 +264,9 @@ async def test_filters_count_total_rows_and_csv_equal_the_ledger(
 
 
 @pytest.mark.parametrize("service", ["America/New_York"], indirect=True)
-async def test_weekly_and_monthly_buckets(service: DashboardService, ledger: RunningLicenseServer) -> None:
+async def test_weekly_and_monthly_buckets(
+    service: DashboardService, ledger: RunningLicenseServer
+) -> None:
     tz = service.settings.tz
     entries = _entries(ledger)
     for first, last, granularity in [
@@ -278,6 +281,7 @@ async def test_weekly_and_monthly_buckets(service: DashboardService, ledger: Run
         starts = [b.start for b in chart.buckets]
         assert starts[0] == first and starts == sorted(starts)
         for bucket in chart.buckets:
+
             def inside(e: Entry, b: object = bucket) -> bool:
                 d = e.at.astimezone(tz).date()
                 return bool(b.start <= d <= b.end)  # type: ignore[attr-defined]

@@ -140,7 +140,7 @@ def test_weeks_and_months() -> None:
 
 def test_nothing_spent_says_so() -> None:
     doc, _html = draw([purchase(2, "50")])
-    assert doc.one("p", cls="empty").text() == "No credits were spent in this range."
+    assert doc.one("p", cls="chart-empty").text() == "No credits were spent in this range."
     assert not doc.find_all("rect", cls="s0")
 
 

@@ -258,7 +258,7 @@ def render(chart: Chart, fmt: Formatter, _: Translate, name: Callable[[str], str
         for y in (round(VIEW_H * k / TICKS, 2) for k in range(TICKS + 1))
     )
     empty = (
-        f'<p class="empty">{escape(_(N_("No credits were spent in this range.")))}</p>'
+        f'<p class="chart-empty">{escape(_(N_("No credits were spent in this range.")))}</p>'
         if chart.totals.spend <= 0
         else ""
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
 from tests.browser.pages import OpenPage, Site
 from tests.browser.test_screenshots import png_size
@@ -45,6 +45,12 @@ def when(row: dict[str, Any]) -> datetime:
 def shown_amounts(page: Page) -> list[Decimal]:
     cells = page.locator("#history-table td[data-amount]")
     return [Decimal(a) for a in cells.evaluate_all("cs => cs.map(c => c.dataset.amount)")]
+
+
+def texts(locator: Locator) -> list[str]:
+    """The text of SVG elements (which have no innerText)."""
+    found: list[str] = locator.evaluate_all("els => els.map(e => e.textContent)")
+    return found
 
 
 def showing(page: Page) -> str:
@@ -182,9 +188,9 @@ def test_runway_chart_and_breakdown(seeded: Site, open_page: OpenPage) -> None:
     page.goto(seeded.url + "/?" + LEDGER_MONTH)  # the wall clock may be past the seeded ledger
     bars = page.locator("#spend-chart svg.bars-svg g.bar")
     assert bars.count() == 30
-    titles = bars.locator("> title").all_inner_texts()
+    titles = texts(bars.locator("> title"))
     assert all(" spent" in t for t in titles), titles[:3]
-    segments = page.locator("#spend-chart svg.bars-svg rect:not(.hit) > title").all_inner_texts()
+    segments = texts(page.locator("#spend-chart svg.bars-svg rect:not(.hit) > title"))
     assert segments and all(": $" in t for t in segments)
     table_rows = page.locator("#spend-chart table tbody tr")
     assert table_rows.count() == 30
@@ -219,7 +225,7 @@ def test_portuguese_numbers_and_dates(seeded: Site, open_page: OpenPage) -> None
     assert page.locator("#filter-summary").inner_text().strip().endswith(" · tipo: uso")
     summary = page.locator("#spend-chart .chart-summary").inner_text()
     assert "US$" in summary and " de " in summary and "gastos" in summary
-    title = page.locator("#spend-chart svg.bars-svg g.bar > title").first.inner_text()
+    title = texts(page.locator("#spend-chart svg.bars-svg g.bar > title"))[0]
     assert " de " in title and "," in title, title  # "1 de nov. de 2026: US$ 12,34 gastos"
     w.assert_clean()
 

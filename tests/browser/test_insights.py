@@ -290,15 +290,21 @@ def test_insights_screenshots(
     page.locator("#filters details.services summary").click()
     stem = f"insights-{locale}-{scheme}-{width}"
     shots = []
-    for part in ("runway", "insights", "history"):
+    parts = {"runway": "#runway", "insights": "#insights", "filters": "#history > header"}
+    for part, selector in parts.items():
         path = screenshot_dir / f"{stem}-{part}.png"
-        page.locator(f"#{part}").screenshot(path=path)
+        page.locator(selector).screenshot(path=path)
         assert png_size(path)[0] <= width
         shots.append(path)
     full = screenshot_dir / f"{stem}-full.png"
     page.screenshot(path=full, full_page=True)
     assert png_size(full)[0] == width
     shots.append(full)
+    page.locator("#pager-top a[rel=next]").click()  # lands at the table
+    page.wait_for_url("**#history")
+    at_table = screenshot_dir / f"{stem}-page2.png"
+    page.screenshot(path=at_table)
+    shots.append(at_table)
     with capsys.disabled():
         print("\nscreenshots: " + "\n             ".join(str(p) for p in shots))
     scroll_width = page.evaluate("document.documentElement.scrollWidth")

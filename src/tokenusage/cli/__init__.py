@@ -17,6 +17,7 @@ COMMANDS = {
     "demo": "tokenusage.cli.demo_cmd:demo",
     "status": "tokenusage.cli.status_cmds:status",
     "export": "tokenusage.cli.export_cmd:export",
+    "usage": "tokenusage.cli.usage_cmd:usage",
     "cache": "tokenusage.cli.status_cmds:cache",
     "admin": "tokenusage.cli.admin_cmds:admin",
     "licenseserver": "tokenusage.cli.licenseserver_cmds:licenseserver",

@@ -11,20 +11,27 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from tokenusage.cli.common import config_option, no_traceback, run_with_service, settings_from
+from tokenusage.cli.filter_opts import filter_options, filters_from
 from tokenusage.service import DashboardService, Problem
+from tokenusage.usage.filters import Filters
 
 
-async def write_csv(service: DashboardService, out: TextIO, progress: Progress | None) -> int:
-    """Write every transaction to `out`; returns the row count."""
+async def write_csv(
+    service: DashboardService,
+    out: TextIO,
+    progress: Progress | None,
+    filters: Filters | None = None,
+) -> int:
+    """Write every transaction (matching `filters`) to `out`; returns the row count."""
     task = None
     written = 0
     problems: list[Problem] = []
-    async for chunk in service.export_csv(problems):
+    async for chunk in service.export_csv(problems, filters=filters):
         for problem in problems:  # the export goes on from the stored copy: say so once
             click.echo(f"warning: {problem.message}; exporting the stored copy", err=True)
         problems.clear()
         if progress is not None and task is None:
-            total = (await service.view(1)).window.total
+            total = (await service.view(1, filters=filters)).window.total
             task = progress.add_task("exporting", total=total or None)
         out.write(chunk.text)
         written += chunk.rows
@@ -42,10 +49,21 @@ async def write_csv(service: DashboardService, out: TextIO, progress: Progress |
     show_default=True,
     help="File to write, or - for standard output.",
 )
+@filter_options
 @no_traceback
-def export(config_file: Path | None, output: str) -> None:
-    """Export the complete transaction history as CSV (UTF-8 with BOM)."""
+def export(
+    config_file: Path | None,
+    output: str,
+    first: str,
+    last: str,
+    types: tuple[str, ...],
+    services: tuple[str, ...],
+    q: str,
+) -> None:
+    """Export the complete transaction history as CSV (UTF-8 with BOM), or only the rows
+    matching the filters (the same as the dashboard's)."""
     settings = settings_from(config_file)
+    filters = filters_from(first, last, types, services, q)
     to_stdout = output == "-"
     show_progress = not to_stdout and sys.stderr.isatty()
     target = Path(output)
@@ -58,10 +76,10 @@ def export(config_file: Path | None, output: str) -> None:
 
     async def work(service: DashboardService) -> int:
         if to_stdout:
-            return await write_csv(service, sys.stdout, None)
+            return await write_csv(service, sys.stdout, None, filters)
         with partial.open("w", encoding="utf-8", newline="") as out:
             if not show_progress:
-                return await write_csv(service, out, None)
+                return await write_csv(service, out, None, filters)
             columns = (
                 TextColumn("{task.description}"),
                 BarColumn(),
@@ -69,7 +87,7 @@ def export(config_file: Path | None, output: str) -> None:
                 TimeRemainingColumn(),
             )
             with Progress(*columns, transient=True) as progress:
-                return await write_csv(service, out, progress)
+                return await write_csv(service, out, progress, filters)
 
     # A million rows means millions of short-lived tuples, and every full collection would
     # walk the start-up's objects again (~10% of the run): leave those out while exporting.

@@ -24,6 +24,7 @@ from tokenusage.cli.common import (
 )
 from tokenusage.service import CacheInfo, DashboardService, DashboardView
 from tokenusage.usage.fmt import format_age, format_datetime_full, format_int, format_money
+from tokenusage.usage.runway import Runway
 
 
 def _plain(value: Any) -> Any:
@@ -69,7 +70,13 @@ def view_json(view: DashboardView) -> dict[str, Any]:
         "complete": view.complete,
         "data_as_of": _plain(view.data_as_of),
         "problems": [p.as_json() for p in view.problems],
+        "runway": runway.as_json() if (runway := _runway(view)) else None,
+        "spend": view.insights.spend.as_json() if view.insights else None,
     }
+
+
+def _runway(view: DashboardView) -> Runway | None:
+    return None if view.insights is None else view.insights.runway
 
 
 def _cache_line(label: str, cache: CacheInfo, now: datetime, locale: str) -> str:
@@ -133,6 +140,27 @@ def print_view(
         ):
             table.add_row(f"Remaining {k}", "not available" if n is None else format_int(n, locale))
     table.add_row("Transactions", format_int(view.window.total, locale))
+    runway = _runway(view)
+    if runway is not None:
+        rate = "7-day" if runway.basis == "7d" else "30-day"
+        table.add_row("Burn Rate", f"{money(runway.burn)} / day ({rate} average)")
+        if runway.state == "exhausted":
+            lasts = "the balance is used up"
+        elif runway.state == "idle":
+            lasts = "no spend in the last 30 days"
+        elif runway.runs_out_on is None:
+            lasts = f"{format_int(runway.days_left or 0, locale)} days (more than 10 years)"
+        else:
+            lasts = f"{format_int(runway.days_left or 0, locale)} days, until {runway.runs_out_on}"
+        table.add_row("Runway", lasts)
+    if view.insights is not None:
+        sp = view.insights.spend
+        table.add_row("Spend Today", money(sp.today))
+        table.add_row(
+            "Spend This Month",
+            f"{money(sp.month_to_date)} (same days last month: "
+            f"{money(sp.previous_month_same_days)})",
+        )
     console.print(table)
     if view.low_balance:
         console.print(

@@ -49,7 +49,7 @@ from tokenusage.service.model import (
 from tokenusage.service.problems import DeadlinePassed, Kind, Problem, Where, unique
 from tokenusage.store import Cached, Store, StoredView, StoreError
 from tokenusage.store.insights import InsightQuery
-from tokenusage.usage.buckets import ZERO
+from tokenusage.usage.buckets import ZERO, By, UsageRow
 from tokenusage.usage.filters import Filters
 from tokenusage.usage.pagination import paginate
 
@@ -364,6 +364,14 @@ class DashboardService:
         """The complete history (or the rows matching `filters`) as CSV text chunks (BOM and
         header first), bounded memory; `problems` gets what went wrong without stopping it."""
         return export.export_csv(self.ctx, self.history, self.live, problems, filters)
+
+    async def usage(self, filters: Filters, by: By) -> tuple[list[UsageRow], list[Problem]]:
+        """Spend, purchases, refunds, counts, tokens and images per day, week, month,
+        service or type over the filters' date range; and what went wrong."""
+        if not self.settings.licence_configured:
+            return [], [self._not_configured()]
+        rows, problems = await insights.usage(self.ctx, self.history, filters, by)
+        return rows, unique([*self._problems(), *problems])
 
     async def debug(self, live: bool = True) -> DebugInfo:
         """The Debug API page: settings, store status and, with `live`, the raw answers of

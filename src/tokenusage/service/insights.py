@@ -11,15 +11,21 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 
+from tokenusage.service.context import Context
+from tokenusage.service.history import HistorySync
 from tokenusage.service.model import Insights
+from tokenusage.service.problems import Problem, unique
 from tokenusage.store.insights import InsightQuery, StoredInsights
 from tokenusage.usage.buckets import (
+    By,
     DayTotal,
     Totals,
+    UsageRow,
     breakdown_by_service,
     breakdown_by_type,
     chart,
     previous_range,
+    usage_rows,
 )
 from tokenusage.usage.filters import Filters
 from tokenusage.usage.runway import SpendSoFar, forecast, month_ranges
@@ -84,3 +90,16 @@ def build(
         runway=runway,
         services=stored.services,
     )
+
+
+async def usage(
+    ctx: Context, history: HistorySync, filters: Filters, by: By
+) -> tuple[list[UsageRow], list[Problem]]:
+    """`tokenusage usage`: the buckets of the mirror (brought up to date first) over the
+    filters' date range, or every day without one. An empty list when nothing is stored."""
+    problems: list[Problem] = []
+    await history.ensure(problems)
+    found = await ctx.stored(
+        lambda s: s.usage_days(ctx.identity, filters.first, filters.last), problems
+    )
+    return ([] if found is None else usage_rows(found, by)), unique(problems)

@@ -1,0 +1,133 @@
+"""The day totals and the search table stay equal to a recomputation over the mirror's rows
+after full syncs, incremental syncs, Clear Cache, a crash mid-sync and a timezone change."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, inspect, select
+
+from tests.store.conftest import DOMAIN, T0, Clock, tx
+from tokenusage.licenseapi.models import Transaction
+from tokenusage.store import Store
+from tokenusage.store import sync as sync_module
+from tokenusage.store.schema import mirror_days, mirror_features
+from tokenusage.usage.buckets import DayTotal
+from tokenusage.usage.filters import parse_filters
+
+SERVICES = ("chat via openai", "Image processing", "Moderation review")
+
+
+def ledger(ids: range, seed: int = 1) -> list[Transaction]:
+    rng = random.Random(seed)
+    out = []
+    for i in ids:
+        out.append(
+            tx(
+                i,
+                created_at=T0 + timedelta(minutes=37 * i),
+                type=rng.choice(("usage", "usage", "usage", "purchase", "refund")),
+                service_type=rng.choice(SERVICES),
+                amount=Decimal(rng.randrange(1, 10**9)) / 10**8,
+            )
+        )
+    return [t if t.type != "usage" else t.model_copy(update={"amount": -t.amount}) for t in out]
+
+
+def expected(
+    rows: list[Transaction], zone: str
+) -> dict[tuple[date, str, str], tuple[int, Decimal]]:
+    tz = ZoneInfo(zone)
+    out: dict[tuple[date, str, str], list[object]] = defaultdict(lambda: [0, Decimal(0)])
+    for t in rows:
+        cell = out[(t.created_at.astimezone(tz).date(), t.service_type, t.type)]
+        cell[0] = int(cell[0]) + 1  # type: ignore[call-overload]
+        cell[1] = cell[1] + t.amount  # type: ignore[operator]
+    return {k: (int(v[0]), Decimal(v[1])) for k, v in out.items()}  # type: ignore[call-overload]
+
+
+def stored(days: list[DayTotal] | None) -> dict[tuple[date, str, str], tuple[int, Decimal]]:
+    assert days is not None
+    return {(d.day, d.service, d.type): (d.count, d.amount) for d in days}
+
+
+def full_sync(store: Store, rows: list[Transaction], page: int = 100) -> None:
+    newest_first = sorted(rows, key=lambda t: t.id, reverse=True)
+    with store.full_sync(DOMAIN) as sync:
+        for k in range(0, len(newest_first), page):
+            sync.add_page(newest_first[k : k + page])
+        sync.finish(total=len(rows))
+
+
+def test_totals_follow_full_and_incremental_syncs(db_url: str, clock: Clock) -> None:
+    with Store.open(db_url, clock=clock, zone="Asia/Kathmandu") as store:
+        rows = ledger(range(1, 701))
+        full_sync(store, rows)
+        assert stored(store.usage_days(DOMAIN, None, None)) == expected(rows, "Asia/Kathmandu")
+        newer = ledger(range(701, 760), seed=2)
+        store.append_newer(DOMAIN, newer)
+        rows += newer
+        assert stored(store.usage_days(DOMAIN, None, None)) == expected(rows, "Asia/Kathmandu")
+        # A full sync of a different history replaces the totals with its own.
+        other = ledger(range(1, 300), seed=3)
+        full_sync(store, other)
+        assert stored(store.usage_days(DOMAIN, None, None)) == expected(other, "Asia/Kathmandu")
+
+
+def test_a_new_timezone_is_built_once_and_then_kept(db_url: str, clock: Clock) -> None:
+    rows = ledger(range(1, 400))
+    with Store.open(db_url, clock=clock, zone="UTC") as store:
+        full_sync(store, rows)
+    with Store.open(db_url, clock=clock, zone="America/New_York") as store:
+        assert stored(store.usage_days(DOMAIN, None, None)) == expected(rows, "America/New_York")
+        newer = ledger(range(400, 420), seed=4)
+        store.append_newer(DOMAIN, newer)
+    with Store.open(db_url, clock=clock, zone="UTC") as store:
+        # Both zones were kept by the append.
+        assert stored(store.usage_days(DOMAIN, None, None)) == expected(rows + newer, "UTC")
+
+
+def test_clear_and_a_crashed_sync_leave_no_orphan_totals(db_url: str, clock: Clock) -> None:
+    with Store.open(db_url, clock=clock, zone="UTC") as store:
+        rows = ledger(range(1, 300))
+        full_sync(store, rows)
+        before = stored(store.usage_days(DOMAIN, None, None))
+        # A full sync that dies after one page (no finish, no discard): a killed process.
+        builder = sync_module.begin(store._db, DOMAIN, clock, "UTC")
+        builder.add_page(ledger(range(5000, 5100), seed=9))
+        assert stored(store.usage_days(DOMAIN, None, None)) == before
+        clock.advance(3600)
+        store.discard_abandoned()
+        with store._db.read() as conn:
+            gens = {g for (g,) in conn.execute(select(mirror_days.c.generation).distinct())}
+            assert builder.generation not in gens and len(gens) == 1
+            tables = inspect(conn).get_table_names()
+            assert f"mirror_search_{builder.generation}" not in tables
+        assert stored(store.usage_days(DOMAIN, None, None)) == before
+        store.clear_transactions(DOMAIN)
+        assert store.usage_days(DOMAIN, None, None) is None
+        with store._db.read() as conn:
+            assert conn.execute(select(func.count()).select_from(mirror_days)).scalar_one() == 0
+            assert conn.execute(select(func.count()).select_from(mirror_features)).scalar_one() == 0
+            assert not [
+                t for t in inspect(conn).get_table_names() if t.startswith("mirror_search_")
+            ]
+
+
+def test_search_follows_appends_and_is_case_insensitive(db_url: str, clock: Clock) -> None:
+    with Store.open(db_url, clock=clock, zone="UTC") as store:
+        rows = [tx(i, description=f"Thumbnail batch {i}") for i in range(1, 50)]
+        full_sync(store, rows)
+        store.append_newer(DOMAIN, [tx(50, description="special NEEDLE run")])
+        view = store.read_view(DOMAIN, "", 300, lambda _: 1, filters=parse_filters(q="needle"))
+        assert view.matched is not None and view.matched.count == 1
+        assert [r.id for r in view.rows] == [50]
+        view = store.read_view(DOMAIN, "", 300, lambda _: 1, filters=parse_filters(q="batch 4"))
+        assert sorted(r.id for r in view.rows) == [4, *range(40, 50)]
+        # A literal % is searched for, not a wildcard.
+        view = store.read_view(DOMAIN, "", 300, lambda _: 1, filters=parse_filters(q="100%"))
+        assert view.matched is not None and view.matched.count == 0

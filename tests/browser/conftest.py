@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
@@ -39,16 +39,22 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def open_page(browser: Browser) -> Iterator[OpenPage]:
-    """`open_page(locale=..., width=..., state=...)`: a page in a fresh context of its own."""
+    """`open_page(locale=..., width=..., state=..., color_scheme=...)`: a page in a fresh
+    context of its own."""
     contexts: list[BrowserContext] = []
 
     def open_(
-        *, locale: str = "en-US", width: int = 1280, height: int = 900, state: Any = None
+        *,
+        locale: str = "en-US",
+        width: int = 1280,
+        height: int = 900,
+        state: Any = None,
+        color_scheme: Literal["light", "dark"] = "light",
     ) -> Watched:
         context = browser.new_context(
             locale=locale,
             viewport={"width": width, "height": height},
-            color_scheme="light",
+            color_scheme=color_scheme,
             storage_state=state,
             accept_downloads=True,
         )

@@ -59,7 +59,7 @@ def test_auto_refresh_syncs_without_clearing_caches(refreshing: Site, open_page:
 
     # No click, no reload from the test: the page does it by itself.
     expect(page.locator("#showing")).to_contain_text("of 51 transactions", timeout=20_000)
-    newest = page.locator("tbody tr").first
+    newest = page.locator("#history-table tbody tr").first
     expect(newest).to_contain_text(PROBE)
     expect(newest).to_contain_text("-$0.42")
     balance = Decimal(srv.ledger.stats(srv.licence_id)["balance"])

@@ -56,6 +56,6 @@ def test_clear_cache_without_a_valid_token_is_refused(seeded: Site, open_page: O
     assert after.full_synced_at == before.full_synced_at
     page.reload()
     assert "of 1,200 transactions" in page.locator("#showing").inner_text()
-    assert page.locator("tbody tr").count() == 300
+    assert page.locator("#history-table tbody tr").count() == 300
     assert page.locator(".alert.success").count() == 0, "no 'Cleared …' message may show"
     w.assert_clean()

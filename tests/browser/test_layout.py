@@ -36,7 +36,7 @@ def test_arrow_keys_scroll_a_focused_table_instead_of_paging(
     w = open_page(width=900, state=seeded.state)
     page = w.page
     page.goto(seeded.url + "/")
-    region = page.locator(".table-scroll")
+    region = page.locator("#history-table")
     # A box narrower than the table, as on a small tablet or a zoomed page (phones get a
     # stacked layout instead, which needs no sideways scrolling).
     region.evaluate("e => { e.style.width = '420px'; }")

@@ -42,23 +42,23 @@ def test_arrow_keys_move_between_pages(seeded: Site, open_page: OpenPage) -> Non
     page = w.page
     page.goto(seeded.url + "/")
     assert _showing(page) == "Showing 1-300 of 1,200 transactions (Page 1 of 4)"
-    first_row = page.locator("tbody tr").first.inner_text()
+    first_row = page.locator("#history-table tbody tr").first.inner_text()
 
     _press_and_stay(page, "ArrowLeft")  # no page before the first
 
     with page.expect_navigation():
         page.keyboard.press("ArrowRight")
-    assert page.url == seeded.url + "/?page=2"
+    assert page.url == seeded.url + "/?page=2#history"
     assert _showing(page) == "Showing 301-600 of 1,200 transactions (Page 2 of 4)"
-    assert page.locator("tbody tr").count() == 300
-    assert page.locator(".pager [aria-current=page]").inner_text().strip() == "2"
-    assert page.locator("tbody tr").first.inner_text() != first_row
+    assert page.locator("#history-table tbody tr").count() == 300
+    assert page.locator("#pager-bottom [aria-current=page]").inner_text().strip() == "2"
+    assert page.locator("#history-table tbody tr").first.inner_text() != first_row
 
     with page.expect_navigation():
         page.keyboard.press("ArrowLeft")
-    assert page.url == seeded.url + "/?page=1"
+    assert page.url == seeded.url + "/?page=1#history"
     assert _showing(page) == "Showing 1-300 of 1,200 transactions (Page 1 of 4)"
-    assert page.locator("tbody tr").first.inner_text() == first_row
+    assert page.locator("#history-table tbody tr").first.inner_text() == first_row
 
     page.goto(seeded.url + "/?page=4")
     assert _showing(page) == "Showing 901-1,200 of 1,200 transactions (Page 4 of 4)"
@@ -90,7 +90,7 @@ def test_arrow_keys_do_not_page_while_typing(seeded: Site, open_page: OpenPage) 
     page.evaluate("document.activeElement.blur()")
     with page.expect_navigation():
         page.keyboard.press("ArrowRight")
-    assert page.url == seeded.url + "/?page=3"
+    assert page.url == seeded.url + "/?page=3#history"
     w.assert_clean()
 
 

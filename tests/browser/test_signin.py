@@ -22,7 +22,7 @@ def test_sign_in_through_the_form_lands_on_the_overview(seeded: Site, open_page:
     assert page.url == seeded.url + "/"
     assert page.locator("h1").inner_text().strip() == "Token & Credit Usage Dashboard"
     assert f"Signed in as {seeded.dash.admin}" in page.locator("form.session").inner_text()
-    assert page.locator("table tbody tr").count() == 300
+    assert page.locator("#history-table tbody tr").count() == 300
     w.assert_clean()
 
 

@@ -126,8 +126,10 @@ def stat(doc: Node, name: str) -> str:
 
 
 def rows(doc: Node) -> list[Node]:
-    """The transaction table's body rows."""
-    bodies = doc.find_all("tbody")
+    """The transaction table's body rows (not the chart's or the breakdown's)."""
+    bodies = [
+        body for table in doc.find_all(id="history-table") for body in table.find_all("tbody")
+    ]
     return [row for body in bodies for row in body.find_all("tr")]
 
 

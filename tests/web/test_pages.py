@@ -110,23 +110,25 @@ def test_any_page_number_lands_on_a_real_page(
 ) -> None:
     doc = overview(reader, query)
     assert showing(doc).endswith(f"(Page {lands_on} of 4)")
-    current = doc.one("span", cls="current")
+    current = doc.one(id="pager-bottom").one("span", cls="current")
     assert current.text() == str(lands_on)
     offset = (lands_on - 1) * PER_PAGE
     assert amounts(doc) == ledger_amounts(ledger[offset : offset + PER_PAGE])
 
 
-def test_pager_links(reader: httpx.Client) -> None:
-    first = overview(reader).one("nav", cls="pager")
+@pytest.mark.parametrize("where", ["pager-top", "pager-bottom"])
+def test_pager_links(reader: httpx.Client, where: str) -> None:
+    """A pager above the table and one below; their links lead back to the table."""
+    first = overview(reader).one("nav", id=where)
     assert not first.find_all("a", rel="prev")
-    assert first.one("a", rel="next").attrs["href"] == "/?page=2"
+    assert first.one("a", rel="next").attrs["href"] == "/?page=2#history"
     assert [a.attrs["href"] for a in first.find_all("a", aria_label="*")] == [
-        "/?page=2",
-        "/?page=3",
-        "/?page=4",
+        "/?page=2#history",
+        "/?page=3#history",
+        "/?page=4#history",
     ]
-    last = overview(reader, "?page=4").one("nav", cls="pager")
-    assert last.one("a", rel="prev").attrs["href"] == "/?page=3"
+    last = overview(reader, "?page=4").one("nav", id=where)
+    assert last.one("a", rel="prev").attrs["href"] == "/?page=3#history"
     assert not last.find_all("a", rel="next")
 
 

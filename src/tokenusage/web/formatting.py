@@ -4,12 +4,12 @@ business timezone, plus the headline and advice for each kind of problem."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 
 from tokenusage.service import Kind, Problem
 from tokenusage.usage import fmt
@@ -59,6 +59,27 @@ class Formatter:
 
     def decimal(self, value: float) -> str:
         return format_decimal(value, locale=self.locale)
+
+    def calendar_day(self, day: date) -> str:
+        """A business-timezone day: "Nov 24, 2026", "24 de nov. de 2026"."""
+        return format_skeleton("yMMMd", day, locale=self.locale)
+
+    def short_day(self, day: date) -> str:
+        """ "Nov 24", "24 de nov.": an axis label, where the year is said elsewhere."""
+        return format_skeleton("MMMd", day, locale=self.locale)
+
+    def month(self, day: date) -> str:
+        """ "Nov 2026", "nov. de 2026"."""
+        return format_skeleton("yMMM", day, locale=self.locale)
+
+    def percent(self, fraction: Decimal) -> str:
+        """A share: "12.3%", "12,3%"."""
+        return format_percent(fraction, "#,##0.0%", locale=self.locale)
+
+    def change(self, fraction: Decimal) -> str:
+        """A change against an earlier period, always signed: "+12.3%", "-5.0%"."""
+        text = self.percent(abs(fraction))
+        return ("+" if fraction > 0 else "\u2212" if fraction < 0 else "") + text
 
 
 # What each kind of problem is called on a page, and what to do about it (the manual's

@@ -123,6 +123,7 @@ class Renderer:
             "nav": "",
             "page_number": 1,
             "view": None,
+            "download_href": "/download.csv",
         }
         values.update(context or {})
         html = self.env.get_template(template).render(values)

@@ -1,4 +1,5 @@
-"""Download History: the complete history as CSV, streamed in bounded memory.
+"""Download History: the complete history as CSV, or exactly the rows the overview's filters
+match (same GET parameters), streamed in bounded memory.
 
 The first chunk (BOM, header and the first batch) is made before the response starts, so
 "nothing to download" and "the fetch failed" can still become a redirect with the manual's
@@ -19,23 +20,27 @@ from starlette.routing import Route
 from tokenusage.service import CsvChunk, ExportRefused, Problem, Where
 from tokenusage.service.problems import problem as as_problem
 from tokenusage.store import StoreError
+from tokenusage.usage.filters import Filters
 from tokenusage.web.formatting import headline_for
 from tokenusage.web.i18n import N_
+from tokenusage.web.insights import request_filters
 from tokenusage.web.sessions import flash
 from tokenusage.web.state import web_state
 
 
-def filename(domain: str, now: datetime) -> str:
-    """`transactions_<domain>_<date>.csv`, reduced to characters safe in any header."""
+def filename(domain: str, now: datetime, filtered: bool = False) -> str:
+    """`transactions_<domain>_<date>.csv` (`..._filtered.csv` for a filtered export), reduced
+    to characters safe in any header."""
     safe = re.sub(r"[^A-Za-z0-9.-]+", "_", domain).strip("._") or "license"
-    return f"transactions_{safe}_{now:%Y-%m-%d}.csv"
+    return f"transactions_{safe}_{now:%Y-%m-%d}{'_filtered' if filtered else ''}.csv"
 
 
 async def download_csv(request: Request) -> Response:
     web = web_state(request)
     service = web.service
     problems: list[Problem] = []
-    chunks = cast(AsyncGenerator[CsvChunk, None], service.export_csv(problems))
+    filters = request_filters(request.query_params)
+    chunks = cast(AsyncGenerator[CsvChunk, None], service.export_csv(problems, filters=filters))
     try:
         first = await anext(chunks, None)
     except (ExportRefused, StoreError) as exc:
@@ -51,6 +56,9 @@ async def download_csv(request: Request) -> Response:
         return _back(request, [("error", text), ("error", _line(request, found))])
     if first is None or first.rows == 0:
         await chunks.aclose()
+        if filters.active:
+            text = web.renderer.gettext(request, N_("No transactions match these filters."))
+            return _back(request, [("info", text)], filters)
         text = web.renderer.gettext(request, N_("No transaction history available to download."))
         return _back(request, [("info", text)])
 
@@ -68,7 +76,8 @@ async def download_csv(request: Request) -> Response:
         finally:
             await chunks.aclose()
 
-    name = filename(web.settings.license_domain, service.clock().astimezone(web.settings.tz))
+    now = service.clock().astimezone(web.settings.tz)
+    name = filename(web.settings.license_domain, now, filtered=filters.active)
     return StreamingResponse(
         body(),
         media_type="text/csv; charset=utf-8",
@@ -87,9 +96,13 @@ def _note(request: Request, messages: list[tuple[str, str]]) -> None:
         flash(request.scope["session"], level, text)
 
 
-def _back(request: Request, messages: list[tuple[str, str]]) -> Response:
+def _back(
+    request: Request, messages: list[tuple[str, str]], filters: Filters | None = None
+) -> Response:
+    """Back to the overview (to the same filtered history, when the export was filtered)."""
     _note(request, messages)
-    return RedirectResponse("/", status_code=303)
+    query = filters.query() if filters else ""
+    return RedirectResponse(f"/?{query}#history" if query else "/", status_code=303)
 
 
 ROUTES = [Route("/download.csv", download_csv, methods=["GET"], name="download")]

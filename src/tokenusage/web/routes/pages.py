@@ -3,7 +3,9 @@ Help. Reads only: nothing here changes a cache except by the service's freshness
 
 from __future__ import annotations
 
+import functools
 import json
+from typing import Any
 
 from markupsafe import Markup
 from starlette.requests import Request
@@ -13,7 +15,9 @@ from starlette.routing import Route
 from tokenusage.licenseapi.exchange import Exchange
 from tokenusage.service import DashboardView
 from tokenusage.usage.pagination import parse_page
-from tokenusage.web.i18n import N_
+from tokenusage.web import insights
+from tokenusage.web.i18n import N_, translations
+from tokenusage.web.insights import request_filters
 from tokenusage.web.render import Renderer, locale_of
 from tokenusage.web.sessions import pop_live_since
 from tokenusage.web.state import web_state
@@ -33,23 +37,36 @@ async def overview(request: Request) -> Response:
     web = web_state(request)
     live_since = pop_live_since(request.scope["session"])
     page = parse_page(request.query_params.get("page", "1"))
-    view = await web.service.view(page, live_since=live_since)
+    filters = request_filters(request.query_params)
+    view = await web.service.view(page, filters=filters, live_since=live_since)
     if not view.configured or not view.has_data:
         return web.renderer.render(request, "unable.html", {"view": view}, status=503)
-    locale = locale_of(request, web.settings)
+    context = overview_context(web.renderer, view, locale_of(request, web.settings))
+    return web.renderer.render(request, "overview.html", context)
+
+
+def overview_context(renderer: Renderer, view: DashboardView, locale: str) -> dict[str, Any]:
+    """What overview.html needs besides the per-request values (CSRF token, flashes)."""
     currency = view.pricing.currency if view.pricing else "USD"
     as_of = view.data_as_of
-    context = {
+    today = view.now.astimezone(renderer.settings.tz).date()
+    fmt = renderer.formatter(locale, currency)
+    return {
         "view": view,
         "nav": "overview",
-        "fmt": web.renderer.formatter(locale, currency),
-        "cards_html": _cards(web.renderer, view, locale, currency),
-        "table_html": _table(web.renderer, view, locale, currency),
+        "fmt": fmt,
+        "filter_parts": insights.filter_parts(view.filters, fmt, translations(locale).gettext),
+        "cards_html": _cards(renderer, view, locale, currency),
+        "table_html": _table(renderer, view, locale, currency),
+        "runway_html": insights.runway_html(renderer, view, locale, currency),
+        "insights_html": insights.insights_html(renderer, view, locale, currency),
+        "presets": insights.presets(view.filters, today),
+        "download_href": insights.download_href(view.filters),
+        "service_name": insights.service_name,
         "data_age": (view.now - as_of).total_seconds() if as_of else 0.0,
-        "auto_refresh": web.settings.auto_refresh_seconds,
+        "auto_refresh": renderer.settings.auto_refresh_seconds,
         "page_number": view.window.page,
     }
-    return web.renderer.render(request, "overview.html", context)
 
 
 def _cards(renderer: Renderer, view: DashboardView, locale: str, currency: str) -> Markup:
@@ -71,13 +88,20 @@ def _table(renderer: Renderer, view: DashboardView, locale: str, currency: str) 
     """The table and pager. Ledger entries never change, so the ids of the first and last
     row, the row count and the page window identify what it shows."""
     rows = view.transactions
-    key = (rows[0].id, rows[-1].id, len(rows), view.window) if rows else (None, view.window)
+    ends = (rows[0].id, rows[-1].id, len(rows)) if rows else (None,)
+    key = (*ends, view.window, view.filters)
 
     def rows_html() -> Markup:
         return renderer.rows_html(rows, locale, currency)
 
     return renderer.fragment(
-        "_partials/table.html", key, locale, currency, view=view, rows_html=rows_html
+        "_partials/table.html",
+        key,
+        locale,
+        currency,
+        view=view,
+        rows_html=rows_html,
+        page_href=functools.partial(insights.page_href, view.filters),
     )
 
 

@@ -19,7 +19,6 @@ from tokenusage.store.insights import InsightQuery, StoredInsights
 from tokenusage.usage.buckets import (
     By,
     DayTotal,
-    Totals,
     UsageRow,
     breakdown_by_service,
     breakdown_by_type,
@@ -45,12 +44,15 @@ def query_for(filters: Filters, now: datetime, tz: tzinfo) -> InsightQuery:
     return InsightQuery(min(before, prev_month_first), max(last, today), anchor(now))
 
 
-def _spend(days: list[DayTotal], first: date, last: date) -> Decimal:
-    totals = Totals()
+def _spends(days: list[DayTotal], ranges: list[tuple[date, date]]) -> list[Decimal]:
+    """The spend of each range, in one pass."""
+    out = [Decimal(0)] * len(ranges)
     for d in days:
-        if first <= d.day <= last and d.type == "usage":
-            totals.add(d)
-    return totals.spend
+        if d.type == "usage":
+            for k, (first, last) in enumerate(ranges):
+                if first <= d.day <= last:
+                    out[k] -= d.amount
+    return out
 
 
 def build(
@@ -66,12 +68,10 @@ def build(
     current = [d for d in stored.days if first <= d.day <= last]
     previous = [d for d in stored.days if before_first <= d.day <= before_last]
     (month_first, _), (prev_first, prev_same) = month_ranges(today)
-    spend = SpendSoFar(
-        today=_spend(stored.days, today, today),
-        month_to_date=_spend(stored.days, month_first, today),
-        previous_month_same_days=_spend(stored.days, prev_first, prev_same),
-        day=today,
+    today_s, month_s, before_s = _spends(
+        stored.days, [(today, today), (month_first, today), (prev_first, prev_same)]
     )
+    spend = SpendSoFar(today_s, month_s, before_s, today)
     runway = None
     if balance is not None:
         runway = forecast(

@@ -10,7 +10,7 @@ time it is asked for. Amounts are summed as Decimal in Python: exact on both eng
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -146,7 +146,7 @@ def read(
         query = query.where(D.c.day <= last)
     return [
         DayTotal(day, service, type_, count, Decimal(amount), tokens, images)
-        for day, service, type_, count, amount, tokens, images in conn.execute(query)
+        for day, service, type_, count, amount, tokens, images in conn.execute(query).all()
     ]
 
 
@@ -175,13 +175,6 @@ def seq_bounds(
     return None if lo is None else (int(lo), int(hi))
 
 
-def services(conn: Connection, generation: int, zone: str) -> tuple[str, ...]:
-    found = conn.execute(
-        select(D.c.service_type).where(D.c.generation == generation, D.c.zone == zone).distinct()
-    ).scalars()
-    return tuple(sorted(found))
-
-
 def last_usage_day(conn: Connection, generation: int, zone: str) -> date | None:
     found: Any = conn.execute(
         select(func.max(D.c.day)).where(
@@ -189,61 +182,3 @@ def last_usage_day(conn: Connection, generation: int, zone: str) -> date | None:
         )
     ).scalar_one_or_none()
     return found if found is None or isinstance(found, date) else date.fromisoformat(str(found))
-
-
-def _usage_amounts(
-    conn: Connection, generation: int, bounds: tuple[int, int], after: datetime, upto: datetime
-) -> Decimal:
-    """Sum of usage amounts with `after` < created_at <= `upto`, scanning one seq range."""
-    found = conn.execute(
-        select(R.c.amount).where(
-            R.c.generation == generation,
-            R.c.seq >= bounds[0],
-            R.c.seq <= bounds[1],
-            R.c.type == "usage",
-            R.c.created_at > after,
-            R.c.created_at <= upto,
-        )
-    ).scalars()
-    return sum((Decimal(a) for a in found), Decimal(0))
-
-
-def usage_spend(
-    conn: Connection, generation: int, zone: str, start: datetime, end: datetime
-) -> Decimal:
-    """Spend (minus usage amounts) with start < created_at <= end, exactly.
-
-    Whole days come from the day totals; only the two partial days at the edges read rows,
-    and only their seq range, so the cost is O(one day) whatever the ledger's size.
-    """
-    tz = ZoneInfo(zone)
-    d0, d1 = start.astimezone(tz).date(), end.astimezone(tz).date()
-    query = (
-        select(D.c.day, D.c.amount, D.c.min_seq, D.c.max_seq)
-        .where(D.c.generation == generation, D.c.zone == zone, D.c.type == "usage")
-        .where(D.c.day >= d0, D.c.day <= d1)
-    )
-    per_day: dict[date, tuple[Decimal, int, int]] = {}
-    for day, amount, lo, hi in conn.execute(query):
-        total, a, b = per_day.get(day, (Decimal(0), lo, hi))
-        per_day[day] = (total + Decimal(amount), min(a, lo), max(b, hi))
-    spent = Decimal(0)
-    far_past = start - timedelta(days=2)  # before the edge day began, even a 25-hour one
-    for day, (total, lo, hi) in per_day.items():
-        if d0 < day < d1:
-            spent += total
-            continue
-        # An edge day: its total minus the rows outside the window, or the rows inside it.
-        low_edge = day == d0
-        high_edge = day == d1
-        if low_edge and not high_edge and start.astimezone(tz).hour >= 12:
-            spent += _usage_amounts(conn, generation, (lo, hi), start, end)
-        elif low_edge and not high_edge:
-            spent += total - _usage_amounts(conn, generation, (lo, hi), far_past, start)
-        elif high_edge and not low_edge:
-            spent += total - _usage_amounts(
-                conn, generation, (lo, hi), end, end + timedelta(days=2)
-            )
-        else:
-            spent += _usage_amounts(conn, generation, (lo, hi), start, end)
-    return -spent

@@ -14,11 +14,13 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Connection, delete, select
 
 from tokenusage.licenseapi.models import Transaction
-from tokenusage.store import days, search
+from tokenusage.store import days, hours, search
 from tokenusage.store.schema import mirror_days as D
 from tokenusage.store.schema import mirror_features as F
 
 SEARCH = "search"
+HOURS = "hours"  # hour totals of usage and the service list (zone-independent)
+ALWAYS = frozenset({SEARCH, HOURS})
 
 
 def zone_feature(zone: str) -> str:
@@ -46,6 +48,10 @@ def record(conn: Connection, generation: int, numbered: Sequence[tuple[int, Tran
     zones = [f.removeprefix("zone:") for f in have if f.startswith("zone:")]
     for zone in zones:
         days.add(conn, generation, zone, _day_rows(numbered))
+    if HOURS in have:
+        hours.add(
+            conn, generation, ((s, c, sv, t, a) for s, c, sv, t, a, _, _ in _day_rows(numbered))
+        )
     if SEARCH in have:
         search.insert(
             conn,
@@ -68,6 +74,8 @@ def ensure(conn: Connection, generation: int, min_seq: int, max_seq: int, wanted
         return
     if wanted == SEARCH:
         search.build(conn, generation, min_seq, max_seq)
+    elif wanted == HOURS:
+        hours.build(conn, generation, min_seq, max_seq)
     else:
         days.build(conn, generation, wanted.removeprefix("zone:"), min_seq, max_seq)
     conn.execute(F.insert().values(generation=generation, feature=wanted))
@@ -76,5 +84,6 @@ def ensure(conn: Connection, generation: int, min_seq: int, max_seq: int, wanted
 def forget(conn: Connection, generation: int) -> None:
     """Remove everything derived from the generation (before its rows and its row go)."""
     search.drop(conn, generation)
+    hours.forget(conn, generation)
     conn.execute(delete(D).where(D.c.generation == generation))
     conn.execute(delete(F).where(F.c.generation == generation))

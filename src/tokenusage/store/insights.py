@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Row
 
-from tokenusage.store import days
+from tokenusage.store import days, hours
 from tokenusage.store.pagecache import Memo
 from tokenusage.usage.buckets import DayTotal
-from tokenusage.usage.runway import window_start
+from tokenusage.usage.runway import WINDOWS
 
 
 @dataclass(frozen=True)
@@ -43,14 +43,12 @@ def read(
         return (
             days.read(conn, gen.generation, zone, query.first, query.last),
             days.last_usage_day(conn, gen.generation, zone),
-            days.services(conn, gen.generation, zone),
+            hours.services(conn, gen.generation),
         )
 
     def spends() -> tuple[Decimal, Decimal]:
-        return (
-            days.usage_spend(conn, gen.generation, zone, window_start(query.now, "7d"), query.now),
-            days.usage_spend(conn, gen.generation, zone, window_start(query.now, "30d"), query.now),
-        )
+        found = hours.window_spends(conn, gen.generation, query.now, WINDOWS.values())
+        return found[WINDOWS["7d"]], found[WINDOWS["30d"]]
 
     found, last_spend, services = memo.get(("days", *version, query.first, query.last), totals)
     spend_7d, spend_30d = memo.get(("spend", *version, query.now), spends)

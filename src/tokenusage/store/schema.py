@@ -165,6 +165,38 @@ mirror_days = Table(
     sqlite_with_rowid=False,
 )
 
+# Per UTC hour of a generation: the spend (minus the usage amounts, exact text) and the seq
+# range of its usage rows. The runway's rolling windows read whole hours here, and rows only
+# for the two partial hours at their ends: O(hours), in any timezone.
+mirror_hours = Table(
+    "mirror_hours",
+    metadata,
+    Column(
+        "generation",
+        BigInteger,
+        ForeignKey("mirror_generations.generation", name="fk_mirror_hours_generation"),
+        primary_key=True,
+    ),
+    Column("hour", UtcDateTime, primary_key=True),
+    Column("spend", Text, nullable=False),
+    Column("min_seq", BigInteger, nullable=False),
+    Column("max_seq", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# Every service a generation's rows name (for the filter), kept by the same writes.
+mirror_services = Table(
+    "mirror_services",
+    metadata,
+    Column(
+        "generation",
+        BigInteger,
+        ForeignKey("mirror_generations.generation", name="fk_mirror_services_generation"),
+        primary_key=True,
+    ),
+    Column("service_type", Text, primary_key=True),
+)
+
 # What is derived from a generation's rows and kept up to date with them: "zone:<name>" (its
 # days in `mirror_days`) and "search" (its text search table, see `search.py`).
 mirror_features = Table(

@@ -176,7 +176,7 @@ def begin(
     with db.write() as conn:
         gens = lock_domain(conn, domain_hash)
         retire(conn, (g.generation for g in gens if g.state == "building"), now)
-        wanted = {derived.SEARCH} | ({derived.zone_feature(zone)} if zone else set())
+        wanted = set(derived.ALWAYS) | ({derived.zone_feature(zone)} if zone else set())
         for g in gens:
             if g.state == "current":
                 wanted |= derived.features(conn, g.generation)

@@ -48,6 +48,8 @@ def wanted_features(query: ViewQuery) -> set[str]:
     wanted = set()
     if query.insights is not None or (query.filters is not None and query.filters.active):
         wanted.add(derived.zone_feature(query.zone))
+    if query.insights is not None:
+        wanted.add(derived.HOURS)
     if query.filters is not None and query.filters.q:
         wanted.add(derived.SEARCH)
     return wanted

@@ -34,7 +34,7 @@ class DayTotal:
     images: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Totals:
     """Sums over some DayTotals, split the way every view of them needs."""
 
@@ -203,18 +203,25 @@ def _rows(
 
 
 def _group(days: Iterable[DayTotal], key: str) -> dict[str, Totals]:
-    out: dict[str, Totals] = defaultdict(Totals)
+    out: dict[str, Totals] = {}
     for d in days:
-        out[d.service if key == "service" else d.type].add(d)
+        k = d.service if key == "service" else d.type
+        found = out.get(k)
+        if found is None:
+            found = out[k] = Totals()
+        found.add(d)
     return out
 
 
 def breakdown_by_service(
     current: Iterable[DayTotal], previous: Iterable[DayTotal]
 ) -> list[BreakdownRow]:
-    """One row per service that had any entry in the current range, most spend first."""
+    """One row per service used in the current range (purchases and refunds, which name a
+    service of their own in some ledgers, are the type breakdown's), most spend first."""
+    current = list(current)
+    used = {d.service for d in current if d.type == "usage"}
     now, before = _group(current, "service"), _group(previous, "service")
-    keys = sorted(now, key=lambda s: (-now[s].spend, s))
+    keys = sorted(used, key=lambda s: (-now[s].spend, s))
     return _rows(now, before, keys)
 
 

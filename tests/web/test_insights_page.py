@@ -216,8 +216,8 @@ def test_chart_and_breakdown(renderer: Renderer) -> None:
     assert len(figure.one("svg", cls="bars-svg").find_all("g", cls="bar")) == 30
     assert doc.one(id="insight-range").text().startswith("The last 30 days, Nov 1, 2026 to Nov 30")
     services = doc.one(id="breakdown-service").one("tbody").find_all("tr")
-    # the purchase has no service: its row says so with a dash
-    assert [r.one("th").text() for r in services] == ["openai", "image_search", "\u2014"]
+    # only services that were used: the purchase (no service) is the type breakdown's
+    assert [r.one("th").text() for r in services] == ["openai", "image_search"]
     cells = [c.text() for c in services[0].find_all() if c.tag in ("th", "td")]
     # 30 days x 2.5 = 75 of 75 + 10 x 0.75 = 82.5; 90 calls; previous 30 days the same
     # 30 days x 2.5 of 75 + 10 x 0.75: 90.9%; 90 usage entries and a refund; as before

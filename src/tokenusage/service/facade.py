@@ -20,38 +20,28 @@ from typing import Any, TypeVar
 
 from tokenusage.config import Settings
 from tokenusage.licenseapi.client import LicenseApiClient
-from tokenusage.licenseapi.errors import LicenseApiError
 from tokenusage.licenseapi.models import History
 from tokenusage.service import debug as debug_page
-from tokenusage.service import export, insights
+from tokenusage.service import export, insights, viewparts
 from tokenusage.service.assemble import (
     LiveHistory,
     Page,
     ViewMemo,
-    assemble,
     empty_view,
     live_page,
-    mirror_page,
 )
 from tokenusage.service.context import Context
-from tokenusage.service.flights import Deadline, Upstream, within
+from tokenusage.service.flights import Deadline, Upstream
 from tokenusage.service.freshness import ACCOUNT, PRICING, STATS, Fetched, Piece, obtain, source_of
 from tokenusage.service.history import FULL, INCREMENTAL, FirstPage, HistorySync
 from tokenusage.service.model import (
-    NONE,
-    CacheInfo,
     DashboardView,
     DebugInfo,
-    Matching,
-    Source,
-    SyncProgress,
 )
-from tokenusage.service.problems import DeadlinePassed, Kind, Problem, Where, unique
-from tokenusage.store import Cached, Store, StoredView, StoreError
-from tokenusage.store.insights import InsightQuery
-from tokenusage.usage.buckets import ZERO, By, UsageRow
+from tokenusage.service.problems import Kind, Problem, Where, unique
+from tokenusage.store import Cached, Store, StoreError
+from tokenusage.usage.buckets import By, UsageRow
 from tokenusage.usage.filters import Filters
-from tokenusage.usage.pagination import paginate
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -180,7 +170,7 @@ class DashboardService:
         landed = ctx.upstream.snapshot()
         writes = store.writes if store is not None else 0
         asked = insights.query_for(filters, self.clock(), self.settings.tz)
-        stored = await self._read(page, filters, asked, problems)
+        stored = await viewparts.read(self.ctx, page, filters, asked, problems)
         stale = stored is not None and not self.history.fresh(stored.mirror)
 
         def covers(h: History) -> bool:
@@ -212,24 +202,26 @@ class DashboardService:
         progress = self.history.progress
         parts: Page | None = None
         if stored is None:
-            parts = await self._live_page(page, problems, deadline)
+            parts = await viewparts.live(self.ctx, self.live, page, problems, deadline)
         elif not stale:
             source = source_of(stored.mirror.synced_at, live_since)
-            parts = self._page(stored, page, source, progress)
+            parts = viewparts.page(self.settings, stored, page, source, progress)
             fetched = any(info.source == "live" for _, info in pieces)
             if not fetched and not problems and memo_ok:
-                view = self._assemble(pieces, parts, problems, filters, stored, asked)
+                view = viewparts.finish(self.ctx, pieces, parts, problems, filters, stored, asked)
                 self.memo.put(key, writes, view)
                 return view
         elif first is not None and not filters.active:
             parts = live_page(first[0], page, per_page, first[1], progress)
         else:
-            reread = await self._read(page, filters, asked, problems)
+            reread = await viewparts.read(self.ctx, page, filters, asked, problems)
             if reread is not None:
                 stored = reread
-                parts = self._page(reread, page, "live" if synced else "cached", progress)
+                parts = viewparts.page(
+                    self.settings, reread, page, "live" if synced else "cached", progress
+                )
         if parts is None and stored is not None:
-            parts = self._page(stored, page, "cached", None)
+            parts = viewparts.page(self.settings, stored, page, "cached", None)
         assert parts is not None
         # A sync that failed behind an earlier view is shown until the mirror is current again;
         # a store failure not once the store has answered this view.
@@ -238,77 +230,7 @@ class DashboardService:
             failure = None
         if failure is not None and not any(p.where is Where.HISTORY for p in problems):
             problems.append(failure)
-        return self._assemble(pieces, parts, problems, filters, stored, asked)
-
-    async def _read(
-        self, page: int, filters: Filters, asked: InsightQuery, problems: list[Problem]
-    ) -> StoredView | None:
-        per_page = self.settings.page_size
-
-        def page_of(rows: int) -> int:
-            return paginate(rows, page, per_page).page
-
-        identity = self.ctx.identity
-        return await self.ctx.stored(
-            lambda s: s.read_view(
-                identity, identity, per_page, page_of, filters=filters, insights=asked
-            ),
-            problems,
-        )
-
-    def _page(
-        self, stored: StoredView, page: int, source: Source, progress: SyncProgress | None
-    ) -> Page:
-        total = None if stored.matched is None else stored.matched.count
-        per_page = self.settings.page_size
-        return mirror_page(stored.mirror, stored.rows, page, per_page, source, progress, total)
-
-    def _assemble(
-        self,
-        pieces: tuple[Any, Any, Any],
-        parts: Page,
-        problems: list[Problem],
-        filters: Filters,
-        stored: StoredView | None,
-        asked: InsightQuery,
-    ) -> DashboardView:
-        found = None
-        matching = None
-        if stored is not None and stored.insights is not None:
-            stats = pieces[1][0]
-            balance = None if stats is None else stats.balance
-            found = insights.build(stored.insights, filters, asked, self.settings.tz, balance)
-        if filters.active:
-            matched = stored.matched if stored is not None else None
-            matching = Matching(matched.count, matched.amount) if matched else Matching(0, ZERO)
-        return assemble(
-            self.settings,
-            self.clock(),
-            pieces,
-            parts,
-            problems,
-            filters=filters,
-            matching=matching,
-            insights=found,
-        )
-
-    async def _live_page(self, page: int, problems: list[Problem], deadline: Deadline) -> Page:
-        """No usable store: the newest page of history straight from the API."""
-        per_page = self.settings.page_size
-        fetch = self.ctx.upstream.run(
-            "history-live",
-            lambda: self.live.fetch(
-                self.ctx.client, self.settings.history_page_size, self.settings.account_ttl
-            ),
-        )
-        try:
-            rows, total, at = await within(fetch, deadline)
-        except (LicenseApiError, DeadlinePassed) as exc:
-            problems.append(self.ctx.problem(exc, Where.HISTORY))
-            return [], paginate(0, 1, per_page), NONE
-        window = paginate(len(rows), page, per_page)
-        info = CacheInfo("live", at, len(rows), total, total > len(rows))
-        return rows[window.offset : window.offset + per_page], window, info
+        return viewparts.finish(self.ctx, pieces, parts, problems, filters, stored, asked)
 
     # -- actions -----------------------------------------------------------------------------
 

@@ -4,12 +4,13 @@ everything stored, the clock and the upstream flights."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from anyio import to_thread
+from cachetools import LRUCache
 
 from tokenusage.config import Settings
 from tokenusage.licenseapi.client import LicenseApiClient
@@ -29,6 +30,8 @@ class Context:
     upstream: Upstream
     # Why the store could not be opened at start-up, when it could not.
     store_problem: Problem | None = None
+    # What was built from stored figures (insights), by their version: see `viewparts`.
+    built: LRUCache[Hashable, Any] = field(default_factory=lambda: LRUCache(64))
 
     def __post_init__(self) -> None:
         s = self.settings

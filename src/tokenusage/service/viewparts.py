@@ -12,10 +12,18 @@ from tokenusage.service import insights
 from tokenusage.service.assemble import LiveHistory, Page, assemble, mirror_page
 from tokenusage.service.context import Context
 from tokenusage.service.flights import Deadline, within
-from tokenusage.service.model import NONE, CacheInfo, DashboardView, Matching, Source, SyncProgress
+from tokenusage.service.model import (
+    NONE,
+    CacheInfo,
+    DashboardView,
+    Insights,
+    Matching,
+    Source,
+    SyncProgress,
+)
 from tokenusage.service.problems import DeadlinePassed, Problem, Where
 from tokenusage.store import StoredView
-from tokenusage.store.insights import InsightQuery
+from tokenusage.store.insights import InsightQuery, StoredInsights
 from tokenusage.usage.buckets import ZERO
 from tokenusage.usage.filters import Filters
 from tokenusage.usage.pagination import paginate
@@ -72,6 +80,19 @@ async def live(
     return rows[window.offset : window.offset + per_page], window, info
 
 
+def _insights(
+    ctx: Context, stored: StoredInsights, filters: Filters, asked: InsightQuery, balance: Any
+) -> Insights:
+    """Built once per stored version, range, second and balance: a warm page does not redo
+    the chart and the breakdowns."""
+    key = (stored.version, filters.first, filters.last, ctx.settings.timezone, balance)
+    found: Insights | None = ctx.built.get(key) if stored.version else None
+    if found is None:
+        found = insights.build(stored, filters, asked, ctx.settings.tz, balance)
+        ctx.built[key] = found
+    return found
+
+
 def finish(
     ctx: Context,
     pieces: tuple[Any, Any, Any],
@@ -87,7 +108,7 @@ def finish(
     if stored is not None and stored.insights is not None:
         stats = pieces[1][0]
         balance = None if stats is None else stats.balance
-        found = insights.build(stored.insights, filters, asked, ctx.settings.tz, balance)
+        found = _insights(ctx, stored.insights, filters, asked, balance)
     if filters.active:
         matched = stored.matched if stored is not None else None
         matching = Matching(matched.count, matched.amount) if matched else Matching(0, ZERO)

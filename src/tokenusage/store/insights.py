@@ -30,6 +30,9 @@ class StoredInsights:
     spend_30d: Decimal
     last_spend_on: date | None
     services: tuple[str, ...]
+    # What these figures are of: equal versions, equal figures (for memos of what is built
+    # from them).
+    version: tuple[Any, ...] = ()
 
 
 def read(
@@ -52,4 +55,5 @@ def read(
 
     found, last_spend, services = memo.get(("days", *version, query.first, query.last), totals)
     spend_7d, spend_30d = memo.get(("spend", *version, query.now), spends)
-    return StoredInsights(found, spend_7d, spend_30d, last_spend, services)
+    key = (*version, query.first, query.last, query.now)
+    return StoredInsights(found, spend_7d, spend_30d, last_spend, services, key)

@@ -24,6 +24,7 @@ async def debug_info(ctx: Context, live: bool) -> DebugInfo:
                 problems.append(ctx.problem(result, where))
     pstatus = await ctx.stored(lambda s: s.pricing_status(ctx.identity), problems)
     mstatus = await ctx.stored(lambda s: s.mirror_status(ctx.identity), problems)
+    indexed = await ctx.stored(lambda s: s.search_indexed, problems)
     store = ctx.store
     unavailable = ctx.store_problem.message if ctx.store_problem else "no store"
     return DebugInfo(
@@ -47,4 +48,5 @@ async def debug_info(ctx: Context, live: bool) -> DebugInfo:
         ),
         exchanges=dict(ctx.client.exchanges),
         problems=problems,
+        search_indexed=indexed,
     )

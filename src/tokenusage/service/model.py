@@ -141,3 +141,5 @@ class DebugInfo:
     transactions_cache: CacheInfo
     exchanges: dict[str, Exchange]
     problems: list[Problem]
+    # Text search uses an index (False: PostgreSQL without pg_trgm); None without a store.
+    search_indexed: bool | None = None

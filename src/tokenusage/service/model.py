@@ -5,6 +5,7 @@ All times are aware UTC; presentation converts to the business timezone.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -79,6 +80,9 @@ class Insights:
     spend: SpendSoFar
     runway: Runway | None  # None without a known balance
     services: tuple[str, ...]  # every service in the ledger, for the filter (as the API gives)
+    # Equal keys, equal figures: what the store read them from, the range, the second and the
+    # balance (None when made by hand). Pages key their cached fragments by it.
+    key: Hashable | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

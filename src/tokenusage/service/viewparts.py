@@ -4,6 +4,7 @@ no store, and the finished `DashboardView`."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from tokenusage.config import Settings
@@ -88,7 +89,7 @@ def _insights(
     key = (stored.version, filters.first, filters.last, ctx.settings.timezone, balance)
     found: Insights | None = ctx.built.get(key) if stored.version else None
     if found is None:
-        found = insights.build(stored, filters, asked, ctx.settings.tz, balance)
+        found = replace(insights.build(stored, filters, asked, ctx.settings.tz, balance), key=key)
         ctx.built[key] = found
     return found
 

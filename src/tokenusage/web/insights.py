@@ -122,7 +122,7 @@ def insights_html(renderer: Renderer, view: DashboardView, locale: str, currency
 
     return renderer.fragment(
         "_partials/insights.html",
-        insights_key(ins),
+        ("built", ins.key) if ins.key is not None else insights_key(ins),
         locale,
         currency,
         ins=ins,

@@ -58,6 +58,7 @@ def overview_context(renderer: Renderer, view: DashboardView, locale: str) -> di
         "filter_parts": insights.filter_parts(view.filters, fmt, translations(locale).gettext),
         "cards_html": _cards(renderer, view, locale, currency),
         "table_html": _table(renderer, view, locale, currency),
+        "filters_html": _filters(renderer, view, locale, currency),
         "runway_html": insights.runway_html(renderer, view, locale, currency),
         "insights_html": insights.insights_html(renderer, view, locale, currency),
         "presets": insights.presets(view.filters, today),
@@ -82,6 +83,19 @@ def _cards(renderer: Renderer, view: DashboardView, locale: str, currency: str) 
         view.stats_cache.fetched_at,
     )
     return renderer.fragment("_partials/cards.html", key, locale, currency, view=view)
+
+
+def _filters(renderer: Renderer, view: DashboardView, locale: str, currency: str) -> Markup:
+    """The filter form: the filters and the ledger's services are all it shows."""
+    services = view.insights.services if view.insights else view.filters.services
+    return renderer.fragment(
+        "_partials/filters.html",
+        (view.filters, services),
+        locale,
+        currency,
+        view=view,
+        service_name=insights.service_name,
+    )
 
 
 def _table(renderer: Renderer, view: DashboardView, locale: str, currency: str) -> Markup:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, select, update
 
 from tokenusage.licenseapi.models import Transaction
-from tokenusage.store import derived
+from tokenusage.store import derived, search
 from tokenusage.store.engine import Database
 from tokenusage.store.mirror import insert_rows, lock_domain, purge_retired, retire
 from tokenusage.store.records import PageAdded, StoreError, SyncSuperseded
@@ -141,6 +141,7 @@ class FullSync:
             )
         self.finished = self._closed = True
         _purge_quietly(self._db, self.domain_hash)
+        _analyze(self._db, self.generation)
 
     def discard(self) -> None:
         """Drop this generation's rows; the current mirror was never touched."""
@@ -162,6 +163,19 @@ def _purge_quietly(db: Database, domain_hash: str) -> None:
         purge_retired(db, domain_hash)
     except StoreError as exc:
         log.warning("could not remove a retired mirror generation yet: %s", exc)
+
+
+def _analyze(db: Database, generation: int) -> None:
+    """On PostgreSQL, refresh the planner's statistics after a full sync: until autovacuum
+    gets to it, a million new rows look like an empty table and reads pick bad plans."""
+    if db.is_sqlite:
+        return
+    try:
+        with db.write() as conn:
+            for table in ("mirror_rows", "mirror_days", "mirror_hours", search.name(generation)):
+                conn.exec_driver_sql(f"ANALYZE {table}")
+    except StoreError as exc:
+        log.warning("could not refresh the planner's statistics: %s", exc)
 
 
 def begin(

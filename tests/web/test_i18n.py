@@ -383,3 +383,22 @@ def test_negotiate_with_default_settings(header: str | None, expected: str) -> N
     default = Settings.model_fields["locale"].default
     assert default == "en"
     assert negotiate(header, default) == expected
+
+
+def test_no_message_hides_in_an_f_string() -> None:
+    """Babel's extractor does not look inside f-strings: a message marked there is never
+    translated (the chart's "The numbers as a table" stayed English in pt_BR)."""
+    import re
+    from pathlib import Path
+
+    import tokenusage
+
+    src = Path(tokenusage.__file__).parent
+    marked = re.compile(r"""\bf(["']).*\b(N_|_|gettext)\(\s*["']""")
+    found = [
+        f"{path.relative_to(src)}:{n}"
+        for path in src.rglob("*.py")
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if marked.search(line)
+    ]
+    assert not found, f"messages inside f-strings: {found}"

@@ -39,6 +39,10 @@ CAPTION = {
     "week": N_("Credits spent per week, by service"),
     "month": N_("Credits spent per month, by service"),
 }
+# Babel does not look inside f-strings: every message is named outside them.
+TOTAL = N_("Total")
+NO_SPEND = N_("No credits were spent in this range.")
+AS_TABLE = N_("The numbers as a table")
 
 
 @dataclass(frozen=True)
@@ -233,7 +237,7 @@ def _table(chart: Chart, fmt: Formatter, _: Translate, name: Callable[[str], str
         f'<table><caption id="spend-chart-caption">{escape(_(CAPTION[chart.granularity]))}'
         f'</caption><thead><tr><th scope="col">{escape(_(PERIOD[chart.granularity]))}</th>'
         f"{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
-        f'<tfoot><tr><th scope="row">{escape(_(N_("Total")))}</th>{foot}</tr></tfoot>'
+        f'<tfoot><tr><th scope="row">{escape(_(TOTAL))}</th>{foot}</tr></tfoot>'
         "</table></div>"
     )
 
@@ -257,11 +261,7 @@ def render(chart: Chart, fmt: Formatter, _: Translate, name: Callable[[str], str
         f'<line class="grid" x1="0" x2="{VIEW_W}" y1="{y}" y2="{y}"/>'
         for y in (round(VIEW_H * k / TICKS, 2) for k in range(TICKS + 1))
     )
-    empty = (
-        f'<p class="chart-empty">{escape(_(N_("No credits were spent in this range.")))}</p>'
-        if chart.totals.spend <= 0
-        else ""
-    )
+    empty = f'<p class="chart-empty">{escape(_(NO_SPEND))}</p>' if chart.totals.spend <= 0 else ""
     html = (
         f'<p class="chart-summary">{escape(summary)}</p>{empty}'
         f"{_legend(lay, chart, _, name)}"
@@ -275,7 +275,7 @@ def render(chart: Chart, fmt: Formatter, _: Translate, name: Callable[[str], str
         f'aria-hidden="true">{_svg_marks(lay, chart, fmt, _)}</svg>'
         f'<ol class="x-axis" aria-hidden="true">{xs}</ol>'
         "</div></div>"
-        f'<details class="chart-numbers"><summary>{escape(_(N_("The numbers as a table")))}'
+        f'<details class="chart-numbers"><summary>{escape(_(AS_TABLE))}'
         f"</summary>{_table(chart, fmt, _, name)}</details>"
     )
     return Markup(html)  # noqa: S704 (every variable part is escaped above)

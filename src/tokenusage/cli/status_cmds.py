@@ -148,10 +148,11 @@ def print_view(
             lasts = "the balance is used up"
         elif runway.state == "idle":
             lasts = "no spend in the last 30 days"
-        elif runway.runs_out_on is None:
-            lasts = f"{format_int(runway.days_left or 0, locale)} days (more than 10 years)"
         else:
-            lasts = f"{format_int(runway.days_left or 0, locale)} days, until {runway.runs_out_on}"
+            n = runway.days_left or 0
+            days = f"{format_int(n, locale)} day{'' if n == 1 else 's'}"
+            when = "more than 10 years" if runway.runs_out_on is None else runway.runs_out_on
+            lasts = f"{days} ({when})" if runway.runs_out_on is None else f"{days}, until {when}"
         table.add_row("Runway", lasts)
     if view.insights is not None:
         sp = view.insights.spend

@@ -8,7 +8,7 @@ of day totals covering every one of those days, plus the runway's two window sum
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import datetime, tzinfo
 from decimal import Decimal
 
 from tokenusage.service.context import Context
@@ -18,7 +18,6 @@ from tokenusage.service.problems import Problem, unique
 from tokenusage.store.insights import InsightQuery, StoredInsights
 from tokenusage.usage.buckets import (
     By,
-    DayTotal,
     UsageRow,
     breakdown_by_service,
     breakdown_by_type,
@@ -37,22 +36,13 @@ def anchor(now: datetime) -> datetime:
 
 
 def query_for(filters: Filters, now: datetime, tz: tzinfo) -> InsightQuery:
+    """What to read for the insights of `filters` at `now`: the chart's days, the period
+    before them, and today / this month / the same days of last month."""
     today = now.astimezone(tz).date()
     first, last = filters.insight_range(today)
-    before, _ = previous_range(first, last)
-    (_, _), (prev_month_first, _) = month_ranges(today)
-    return InsightQuery(min(before, prev_month_first), max(last, today), anchor(now))
-
-
-def _spends(days: list[DayTotal], ranges: list[tuple[date, date]]) -> list[Decimal]:
-    """The spend of each range, in one pass."""
-    out = [Decimal(0)] * len(ranges)
-    for d in days:
-        if d.type == "usage":
-            for k, (first, last) in enumerate(ranges):
-                if first <= d.day <= last:
-                    out[k] -= d.amount
-    return out
+    (month_first, _), (prev_first, prev_same) = month_ranges(today)
+    spans = ((today, today), (month_first, today), (prev_first, prev_same))
+    return InsightQuery(first, last, previous_range(first, last), spans, anchor(now))
 
 
 def build(
@@ -62,16 +52,11 @@ def build(
     tz: tzinfo,
     balance: Decimal | None,
 ) -> Insights:
-    today = query.now.astimezone(tz).date()
-    first, last = filters.insight_range(today)
-    before_first, before_last = previous_range(first, last)
+    first, last = query.first, query.last
+    before_first, before_last = query.previous
     current = [d for d in stored.days if first <= d.day <= last]
-    previous = [d for d in stored.days if before_first <= d.day <= before_last]
-    (month_first, _), (prev_first, prev_same) = month_ranges(today)
-    today_s, month_s, before_s = _spends(
-        stored.days, [(today, today), (month_first, today), (prev_first, prev_same)]
-    )
-    spend = SpendSoFar(today_s, month_s, before_s, today)
+    today_s, month_s, before_s = stored.spends
+    spend = SpendSoFar(today_s, month_s, before_s, query.spans[0][0])
     runway = None
     if balance is not None:
         runway = forecast(
@@ -82,8 +67,8 @@ def build(
         last=last,
         default_range=not filters.dated,
         chart=chart(current, first, last),
-        by_service=breakdown_by_service(current, previous),
-        by_type=breakdown_by_type(current, previous),
+        by_service=breakdown_by_service(current, stored.previous),
+        by_type=breakdown_by_type(current, stored.previous),
         previous_first=before_first,
         previous_last=before_last,
         spend=spend,

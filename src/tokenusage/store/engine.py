@@ -22,6 +22,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from tokenusage.store import exact
 from tokenusage.store.records import StoreError
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -39,6 +40,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA synchronous = NORMAL")
     finally:
         cursor.close()
+    exact.register(dbapi_connection)
 
 
 def _sqlite_begin(conn: Connection) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
+from tokenusage.store.exact import decimal, exact_sum
 from tokenusage.store.schema import mirror_hours as H
 from tokenusage.store.schema import mirror_rows as R
 from tokenusage.store.schema import mirror_services as S
@@ -112,7 +113,7 @@ def _raw_spend(
 ) -> Decimal:
     """Spend of the usage rows with `after` < created_at <= `upto` in one hour's seq range."""
     found = conn.execute(
-        select(R.c.amount).where(
+        select(exact_sum(R.c.amount, conn.dialect.name)).where(
             R.c.generation == generation,
             R.c.seq >= bounds[0],
             R.c.seq <= bounds[1],
@@ -120,8 +121,8 @@ def _raw_spend(
             R.c.created_at > after,
             R.c.created_at <= upto,
         )
-    ).scalars()
-    return -sum((Decimal(a) for a in found), Decimal(0))
+    ).scalar_one()
+    return -decimal(found)
 
 
 def _spend_between(conn: Connection, generation: int, first: datetime, last: datetime) -> Decimal:
@@ -129,9 +130,11 @@ def _spend_between(conn: Connection, generation: int, first: datetime, last: dat
     if last < first:
         return Decimal(0)
     found = conn.execute(
-        select(H.c.spend).where(H.c.generation == generation, H.c.hour >= first, H.c.hour <= last)
-    ).scalars()
-    return sum((Decimal(s) for s in found), Decimal(0))
+        select(exact_sum(H.c.spend, conn.dialect.name)).where(
+            H.c.generation == generation, H.c.hour >= first, H.c.hour <= last
+        )
+    ).scalar_one()
+    return decimal(found)
 
 
 def window_spends(

@@ -22,6 +22,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from tokenusage.store.files import private_database
 from tokenusage.store.records import StoreError
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -57,9 +58,9 @@ def make_engine(url: str | URL) -> Engine:
     """An engine whose pool is safe to share between threads (the service uses worker threads).
 
     A SQLite file gets WAL (readers never wait for the writer), a busy timeout, foreign keys,
-    and its parent directory. In-memory SQLite is a single shared connection: tests only.
-    Transactions are deferred (`BEGIN`) unless made through `for_writes`. `postgresql://`
-    means psycopg 3, the driver of the `postgres` extra.
+    and its parent directory (0700, the file 0600: see `files`). In-memory SQLite is a single
+    shared connection: tests only. Transactions are deferred (`BEGIN`) unless made through
+    `for_writes`. `postgresql://` means psycopg 3, the driver of the `postgres` extra.
     """
     parsed = make_url(url)
     if parsed.drivername == "postgresql":
@@ -73,7 +74,7 @@ def make_engine(url: str | URL) -> Engine:
         kwargs["poolclass"] = StaticPool
     else:
         path = Path(str(parsed.database)).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_database(path)
         parsed = parsed.set(database=str(path))
     engine = create_engine(parsed, **kwargs)
     event.listen(engine, "connect", _sqlite_connect)

@@ -26,8 +26,9 @@ SECOND_ADMIN, SECOND_PASSWORD = "operator", "another long passphrase"
 
 @contextmanager
 def two_admins(data_dir: Path) -> Iterator[RunningDashboard]:
-    """No licence needed to sign in; a second admin to tell usernames apart."""
-    with running_dashboard(None, data_dir) as running:
+    """No licence needed to sign in; a second admin to tell usernames apart. A TLS-terminating
+    proxy on loopback is trusted, so tests can play it with X-Forwarded-For and -Proto."""
+    with running_dashboard(None, data_dir, forwarded_allow_ips="127.0.0.1") as running:
         with Store.open(running.settings.store_url) as store:
             store.upsert_admin(SECOND_ADMIN, hash_password(SECOND_PASSWORD))
         yield running
@@ -70,7 +71,7 @@ def test_session_cookie_flags(shared: RunningDashboard) -> None:
         assert {"httponly", "samesite=lax", "path=/"} <= flags(cookie)
         assert "secure" not in flags(cookie), "plain HTTP on loopback"
     with shared.client() as http:
-        # uvicorn trusts X-Forwarded-Proto from 127.0.0.1: a TLS-terminating proxy in front.
+        # forwarded_allow_ips trusts X-Forwarded-Proto from 127.0.0.1: a TLS proxy in front.
         page = http.get("/login", headers={"x-forwarded-proto": "https"})
         assert "secure" in flags(session_cookie(page))
 
@@ -90,7 +91,9 @@ def test_secure_cookies_setting(tmp_path: Path) -> None:
     ):
         assert {"secure", "httponly", "samesite=lax"} <= flags(session_cookie(http.get("/login")))
     with (
-        running_dashboard(None, tmp_path / "off", secure_cookies=False) as plain,
+        running_dashboard(
+            None, tmp_path / "off", secure_cookies=False, forwarded_allow_ips="127.0.0.1"
+        ) as plain,
         plain.client() as http,
     ):
         page = http.get("/login", headers={"x-forwarded-proto": "https"})

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tokenusage.web.i18n import N_
+from tokenusage.web.origins import foreign_origin
 from tokenusage.web.state import WebState
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,13 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         body = await _read_body(receive)
-        if body is None:
+        if foreign_origin(scope, self.web.settings):
+            message = N_(
+                "This request came from another site and was refused (the origin check "
+                "failed). Use the dashboard's own pages."
+            )
+            response = deny(request, self.web, 403, message)
+        elif body is None:
             response = deny(request, self.web, 413, N_("The request is too large."))
         elif not self._csrf_ok(request, scope["session"], body):
             response = deny(

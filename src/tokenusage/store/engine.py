@@ -152,13 +152,14 @@ class Database:
                 yield conn
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(self, *, counted: bool = True) -> Iterator[Connection]:
         """A write transaction; on PostgreSQL row locks (FOR UPDATE) serialise competing writers.
 
         SQLite has one writer at a time, and a writer that finds the lock taken polls for it
         with sleeps of up to 100 ms; writers of this process queue on a lock instead and go
         as soon as the previous one commits (a page view's writes would otherwise add tens
         of milliseconds to a cold page). Other processes still meet the busy timeout.
+        `counted=False`: a write no view shows (sessions, throttle, leases) leaves `writes`.
         """
         try:
             with self._writer, self.translate(), self.engine.connect() as conn:
@@ -167,8 +168,9 @@ class Database:
                 with conn.begin():
                     yield conn
         finally:
-            with self._count_lock:  # committed or not, what readers memoised may be stale
-                self.writes += 1
+            if counted:
+                with self._count_lock:  # committed or not, what readers memoised may be stale
+                    self.writes += 1
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -242,3 +242,12 @@ def test_ordinary_pipelining_still_works(plain: RunningDashboard) -> None:
     twice = b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 2
     received, _ = raw_exchange(plain.url, twice, timeout=2)
     assert received.count(b"HTTP/1.1 200 ") == 2
+
+
+def test_refusals_at_the_edge_carry_the_security_headers(proxied: RunningDashboard) -> None:
+    with proxied.client() as http:
+        answer = http.get("/login", headers={"host": "evil.example", "x-forwarded-proto": "https"})
+    assert answer.status_code == 400
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert answer.headers["cache-control"] == "no-store"
+    assert answer.headers[HSTS] == "max-age=31536000"

@@ -1,7 +1,7 @@
 """`create_app(settings)`: the dashboard as an ASGI app.
 
-Layers, outermost first: the edge (request framing, allowed hosts, HSTS, no Host echo in
-redirects), security headers on every answer, gzip, the friendly error page (no traceback ever
+Layers, outermost first: security headers on every answer, the edge (request framing, allowed
+hosts, HSTS, no Host echo in redirects), gzip, the friendly error page (no traceback ever
 reaches a browser), the signed session cookie, and the guard (signed-in admin on every
 non-public path, same origin and CSRF token on every unsafe method). Routes only ask the
 service.
@@ -92,8 +92,8 @@ def create_app(settings: Settings, **service_options: Any) -> Starlette:
             web.service_or_none = None
 
     middleware = [
-        Middleware(EdgeMiddleware, web=web),
         Middleware(SecurityHeadersMiddleware),
+        Middleware(EdgeMiddleware, web=web),
         Middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES),
         Middleware(FriendlyErrorsMiddleware, web=web),
         Middleware(

@@ -40,19 +40,7 @@ class EdgeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if _smuggled(scope):
-            message = N_(
-                "The request is malformed: it has both Content-Length and Transfer-Encoding."
-            )
-            response = deny(Request(scope), self.web, 400, message)
-            response.headers["connection"] = "close"
-            await response(scope, receive, send)
-            return
         host = header(scope, b"host")
-        if not host_allowed(host, self.settings):
-            message = N_("This dashboard does not answer for that host name.")
-            await deny(Request(scope), self.web, 400, message)(scope, receive, send)
-            return
         hsts = scope.get("scheme") == "https" and self.settings.hsts_max_age > 0
         own = own_origins(scope, self.settings) if host else set()
 
@@ -66,7 +54,18 @@ class EdgeMiddleware:
                     headers["location"] = self._relocated(location, own)
             await send(message)
 
-        await self.app(scope, receive, send_safely)
+        if _smuggled(scope):
+            message = N_(
+                "The request is malformed: it has both Content-Length and Transfer-Encoding."
+            )
+            response = deny(Request(scope), self.web, 400, message)
+            response.headers["connection"] = "close"  # uvicorn then closes the connection
+            await response(scope, receive, send_safely)
+        elif not host_allowed(host, self.settings):
+            message = N_("This dashboard does not answer for that host name.")
+            await deny(Request(scope), self.web, 400, message)(scope, receive, send_safely)
+        else:
+            await self.app(scope, receive, send_safely)
 
     def _relocated(self, location: str, own: set[str]) -> str:
         """A redirect to this dashboard made absolute from the Host header: relative again,

@@ -42,7 +42,6 @@ class EdgeMiddleware:
             return
         host = header(scope, b"host")
         hsts = scope.get("scheme") == "https" and self.settings.hsts_max_age > 0
-        own = own_origins(scope, self.settings) if host else set()
 
         async def send_safely(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -50,8 +49,10 @@ class EdgeMiddleware:
                 if hsts:
                     headers["strict-transport-security"] = f"max-age={self.settings.hsts_max_age}"
                 location = headers.get("location")
-                if location is not None:
-                    headers["location"] = self._relocated(location, own)
+                if location is not None and host:
+                    headers["location"] = self._relocated(
+                        location, own_origins(scope, self.settings)
+                    )
             await send(message)
 
         if _smuggled(scope):

@@ -37,14 +37,17 @@ def p50_ms(samples: list[float]) -> float:
 
 @contextmanager
 def tokenusage_process(
-    args: list[str], probe: str, env: dict[str, str] | None = None
+    args: list[str],
+    probe: str,
+    env: dict[str, str] | None = None,
+    command: list[str] | None = None,
 ) -> Iterator[str]:
-    """`tokenusage ARGS --port P` in its own process (client and server then do not share a
-    GIL), once `probe` answers; yields its base URL."""
+    """`tokenusage ARGS --port P` (or `command ARGS --port P`) in its own process (client and
+    server then do not share a GIL), once `probe` answers; yields its base URL."""
     port = free_port()
-    exe = Path(sys.executable).with_name("tokenusage")
+    exe = command or [str(Path(sys.executable).with_name("tokenusage"))]
     proc = subprocess.Popen(
-        [str(exe), *args, "--port", str(port)],
+        [*exe, *args, "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=env if env is not None else {**os.environ},

@@ -5,6 +5,11 @@ Targets: page requests per second >= 50% of the static file's, measured side by 
 with wrk (Debian package `wrk`); the page's HTML <= 300 KB and gzip-compressed for clients
 that accept it. Runs alternate page / static three times each and quote medians; once as
 served, and once with the view memo off (every page view then reads the store).
+
+Issue "hardening": server-side sessions (a record in the store, rechecked at most once a second
+per session) cost the warm page at most 10% of its requests per second against the
+signed-cookie-only baseline, a second server whose session check trusts the cookie alone
+(`_cookie_only.py`); both serve the same store and are measured alternately in the same run.
 """
 
 from __future__ import annotations
@@ -36,19 +41,20 @@ from tokenusage.web.render import STATIC
 
 ROWS = 1_000_000
 RUNS = 3
+SESSION_RUNS = 5
 SECONDS = 8
 CONNECTIONS = 8
 PASSWORD = "bench password 1234"
 STATIC_NAME = "_bench_same_size.html"  # in .gitignore; removed at the end
 
 
-def wrk_rps(url: str, cookie: str) -> float:
+def wrk_rps(url: str, cookie: str, seconds: int = SECONDS) -> float:
     out = subprocess.run(
         [
             "wrk",
             "-t1",
             f"-c{CONNECTIONS}",
-            f"-d{SECONDS}s",
+            f"-d{seconds}s",
             "-H",
             f"Cookie: {cookie}",
             url,
@@ -116,10 +122,16 @@ def main() -> None:
             asyncio.run(full_sync())
             with Store.open(settings.store_url) as store:
                 store.upsert_admin("bench", hash_password(PASSWORD))
-            for memo in ("1", "0"):
-                memo_env = {**env, "TOKENUSAGE_VIEW_MEMO_SECONDS": memo}
-                with tokenusage_process(["serve"], "/login", memo_env) as url:
-                    measure(url, "as served" if memo != "0" else "view memo off")
+            baseline = [sys.executable, str(Path(__file__).with_name("_cookie_only.py"))]
+            with (
+                tokenusage_process(["serve"], "/login", env) as url,
+                tokenusage_process(["serve"], "/login", env, command=baseline) as cookie_only,
+            ):
+                measure(url, "as served")
+                sessions_cost(url, cookie_only)
+            memo_env = {**env, "TOKENUSAGE_VIEW_MEMO_SECONDS": "0"}
+            with tokenusage_process(["serve"], "/login", memo_env) as url:
+                measure(url, "view memo off")
 
 
 def measure(url: str, label: str) -> None:
@@ -155,6 +167,29 @@ def measure(url: str, label: str) -> None:
         f"{page_rps / static_rps:.0%} (target >= 50%); medians of {RUNS} wrk runs of "
         f"{SECONDS} s, {CONNECTIONS} connections; all runs: page "
         f"{sorted(round(p) for p in pages)}, static {sorted(round(s) for s in statics)}"
+    )
+
+
+def sessions_cost(url: str, cookie_only: str) -> None:
+    """The warm page on the real server against the signed-cookie-only baseline."""
+    paths = "/?page=1700"
+    cookies = (sign_in(url), sign_in(cookie_only))
+    for base, cookie in zip((url, cookie_only), cookies, strict=True):
+        with httpx.Client(headers={"cookie": cookie}, timeout=30) as client:
+            assert client.get(base + paths).status_code == 200  # warm
+    for base, cookie in zip((url, cookie_only), cookies, strict=True):
+        wrk_rps(base + paths, cookie, seconds=2)  # warm-up, not counted
+    served, baseline = [], []
+    for _ in range(SESSION_RUNS):
+        served.append(wrk_rps(url + paths, cookies[0]))
+        baseline.append(wrk_rps(cookie_only + paths, cookies[1]))
+    got, base = statistics.median(served), statistics.median(baseline)
+    print(
+        f"[sessions] warm overview page with server-side sessions: {got:.0f} req/s; "
+        f"signed-cookie-only baseline: {base:.0f} req/s; ratio {got / base:.0%} (target >= 90%, "
+        f"i.e. sessions cost at most 10%); medians of {SESSION_RUNS} alternating wrk runs of "
+        f"{SECONDS} s, {CONNECTIONS} connections; all runs: sessions "
+        f"{sorted(round(r) for r in served)}, baseline {sorted(round(r) for r in baseline)}"
     )
 
 

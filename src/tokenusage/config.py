@@ -6,14 +6,16 @@ file given by `--config`, defaults.
 
 from __future__ import annotations
 
+import ipaddress
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -25,6 +27,17 @@ DEFAULT_BUY_CREDITS_URL = "https://comusthumbz.com/projects/buycredits.php"
 
 class ConfigError(Exception):
     """A setting is missing or invalid; the message names it."""
+
+
+def _names(value: Any) -> Any:
+    """A list from TOML, or one comma-separated string (the environment, uvicorn's format)."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+# A list setting: `["a", "b"]` in TOML, `a,b` in the environment.
+Names = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_names)]
 
 
 class Settings(BaseSettings):
@@ -73,6 +86,18 @@ class Settings(BaseSettings):
     # one load balancer must share it, so set it explicitly there.
     session_secret: SecretStr = SecretStr("")
     session_max_age: int = Field(43_200, ge=60)
+    # A sign-in ends this long after it began, however active (`session_max_age` is idle time).
+    session_absolute_max_age: int = Field(604_800, ge=60)
+    # Addresses (or networks) of reverse proxies whose X-Forwarded-For/-Proto are believed;
+    # empty: none, the client address is the peer's. "*" trusts everyone (never on a port that
+    # anything but the proxy can reach).
+    forwarded_allow_ips: Names = ()
+    # The address admins use (https://dash.example.com): redirects and the Origin check use it.
+    public_url: str = ""
+    # Host names this dashboard answers for; a request for another gets 400. Empty: any.
+    allowed_hosts: Names = ()
+    # Strict-Transport-Security on answers over HTTPS (never over plain HTTP); 0 turns it off.
+    hsts_max_age: int = Field(31_536_000, ge=0)
     # What `tokenusage serve` logs; tracebacks of unexpected errors only at debug.
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 
@@ -91,6 +116,30 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            if entry == "*":
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network (or *)") from None
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(host.lower() for host in value)
 
     @property
     def tz(self) -> ZoneInfo:

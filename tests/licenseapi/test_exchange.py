@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import logging
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -10,8 +13,8 @@ import pytest
 from tests.licenseapi.helpers import KEY, PRICING, USER_STATS, mock_client, replying
 from tokenusage.config import Settings
 from tokenusage.licenseapi import HttpStatusError, LicenseApiClient, mask_key
-from tokenusage.licenseapi.errors import scrub
 from tokenusage.licenseapi.exchange import BODY_CAPTURE_BYTES
+from tokenusage.licenseapi.redact import scrub, scrub_bytes
 
 
 @pytest.mark.anyio
@@ -119,3 +122,69 @@ async def test_from_settings() -> None:
 def test_api_url_must_be_http() -> None:
     with pytest.raises(ValueError, match="http"):
         LicenseApiClient("ftp://x.test/", KEY, "d", "e")
+
+
+SPELLINGS = [
+    "CTZ-4F9A-2B7C-91DE-8842",
+    "CTZ%2D4F9A%2D2B7C%2D91DE%2D8842",  # every unreserved character may be encoded too
+    "CTZ%2d4F9A%2d2B7C%2d91DE%2d8842",
+    "%43%54%5A%2D%34%46%39%41%2D%32%42%37%43%2D%39%31%44%45%2D%38%38%34%32",
+    "CTZ\\u002d4F9A-2B7C\\u002D91DE-8842",  # JSON escapes, which json.loads undoes
+    "\\u0043\\u0054\\u005a-4F9A-2B7C-91DE-8842",
+]
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_scrub_masks_every_spelling_of_the_key(spelling: str) -> None:
+    key = "CTZ-4F9A-2B7C-91DE-8842"
+    assert scrub(f"a {spelling} b", key) == "a CTZ-…8842 b"
+    assert scrub_bytes(f"a {spelling} b".encode(), key) == "a CTZ-…8842 b".encode()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("spelling", SPELLINGS)
+async def test_upstream_text_never_carries_the_key(spelling: str) -> None:
+    """A description or an account field that echoes the key: neither the decoded models
+    (hence the store, pages, CSV and JSON API) nor the raw body on the debug page keep it."""
+    row = {
+        "id": 1,
+        "created_at": "2026-11-24 13:05:00",
+        "type": "usage",
+        "service_type": f"svc {spelling}",
+        "amount": "-1",
+        "tokens_used": 1,
+        "images_processed": 0,
+        "description": f"charged to {spelling}",
+    }
+    body = json.dumps({"total": 1, "transactions": [row]}).replace("\\\\u", "\\u").encode()
+    async with mock_client(replying(body)) as client:
+        page = await client.history()
+        raw = client.exchanges["credits/history"].body
+    (tx,) = page.transactions
+    assert tx.description == "charged to CTZ-…8842"
+    assert tx.service_type == "svc CTZ-…8842"
+    shown = json.dumps(json.loads(raw), ensure_ascii=False)  # as the debug page shows it
+    assert "4F9A" not in shown and "4F9A" not in raw
+
+
+@pytest.mark.anyio
+async def test_a_key_across_the_capture_cut_is_masked_whole() -> None:
+    pad = BODY_CAPTURE_BYTES - 10
+    body = b'{"x": "' + b"y" * (pad - 7) + KEY.encode() + b'"}'
+    async with mock_client(replying(body)) as client:
+        with pytest.raises(Exception, match="Invalid API response format"):
+            await client.pricing()
+        raw = client.exchanges["pricing/current"].body
+    assert "CTZ-4F9A" not in raw and "CTZ-…" in raw
+
+
+@pytest.mark.anyio
+async def test_logged_request_urls_carry_no_key(caplog: pytest.LogCaptureFixture) -> None:
+    """httpx logs every request's URL at INFO, which `serve` shows by default."""
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        async with mock_client(replying({"email": "e@d.test"})) as client:
+            with contextlib.suppress(Exception):
+                await client.user_info()
+    logged = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert logged and all("license_key=CTZ-%E2%80%A68842" in m or "CTZ-…" in m for m in logged)
+    assert not any("4F9A" in m for m in logged)

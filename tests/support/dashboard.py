@@ -20,7 +20,7 @@ from tokenusage.config import Settings, load_settings
 from tokenusage.service import DashboardService
 from tokenusage.service.admins import hash_password
 from tokenusage.store import Store, licence_identity
-from tokenusage.web.app import create_app
+from tokenusage.web.app import create_app, server_options
 
 ADMIN = "admin"
 PASSWORD = "correct horse battery staple"
@@ -71,7 +71,7 @@ def running_dashboard(
         with Store.open(settings.store_url) as store:
             store.upsert_admin(admin, hash_password(password))
     app = create_app(settings, transport=transport)
-    with serve(app) as url:
+    with serve(app, **server_options(settings)) as url:
         yield RunningDashboard(url, settings, app, admin or "", password)
 
 

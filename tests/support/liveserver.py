@@ -14,9 +14,12 @@ from tests.support.pgcluster import free_port
 
 
 @contextmanager
-def serve(app: Any, host: str = "127.0.0.1") -> Iterator[str]:
+def serve(app: Any, host: str = "127.0.0.1", **options: Any) -> Iterator[str]:
+    """`options` go to `uvicorn.Config` (the dashboard passes what `tokenusage serve` does)."""
     port = free_port()
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="on", **options
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

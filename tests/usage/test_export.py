@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
@@ -15,7 +17,14 @@ from hypothesis import strategies as st
 from tests.usage.csv_reference import Row, reference_csv
 from tokenusage.licenseapi.models import Transaction
 from tokenusage.usage.branding import brand
-from tokenusage.usage.export import BOM, CSV_HEADER, TransactionRow, iter_csv
+from tokenusage.usage.export import (
+    BOM,
+    CSV_HEADER,
+    FORMULA_LOOKALIKES,
+    TransactionRow,
+    iter_csv,
+    neutralise,
+)
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 
@@ -134,15 +143,69 @@ def test_date_in_business_timezone(created_at: datetime, tz: tzinfo, expected: s
         ("\rcmd", "'\rcmd"),
         ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
         ("ordinary = text", "ordinary = text"),
-        (" =1+1", " =1+1"),
         ("'quoted", "'quoted"),
         ("", ""),
+        ("   ", "   "),
+        ("12 - 3", "12 - 3"),
+        ("a@b.example", "a@b.example"),
     ],
 )
 def test_formula_injection_in_text_cells(text: str, cell: str) -> None:
     row = replace(ROW, type=text, service_type=text, description=text)
     fields = parse(export([row]))[1]
     assert (fields[1], fields[2], fields[6]) == (cell, cell, cell)
+
+
+# Live formulas in some spreadsheet even though they do not start with an ASCII trigger.
+DISGUISED_FORMULAS = [
+    " =1+1",
+    '   =HYPERLINK("http://evil.example","x")',
+    "\u00a0=1+1",  # NBSP
+    "\u2003\u3000=1+1",  # em space, ideographic space
+    "\u200b=1+1",  # zero-width space (a format character)
+    "\ufeff@SUM(A1)",  # BOM
+    "\n=1+1",  # a quoted cell that starts with a line break
+    "\r\n=1+1",
+    " \t=1+1",
+    "\uff1d1+1",  # fullwidth = + - @
+    "\uff0bSUM(A1)",
+    "\uff0d2+3",
+    "\uff20SUM(A1)",
+    " \uff1d1+1",
+    "\ufe661+1",  # small equals sign
+    "\u22122+3",  # minus sign
+]
+
+
+@pytest.mark.parametrize("text", DISGUISED_FORMULAS)
+def test_formulas_behind_blanks_or_in_fullwidth_forms_are_neutralised(text: str) -> None:
+    row = replace(ROW, type=text, service_type=text, description=text)
+    fields = parse(export([row]))[1]
+    assert (fields[1], fields[2], fields[6]) == ("'" + text,) * 3
+    assert neutralise(text) == "'" + text
+
+
+def test_every_compatibility_form_of_a_trigger_is_known() -> None:
+    """The lookalike list is complete: every character that NFKC folds to = + - or @."""
+    folded = {
+        chr(i)
+        for i in range(0x80, sys.maxunicode + 1)
+        if unicodedata.normalize("NFKC", chr(i)) in ("=", "+", "-", "@")
+    }
+    assert folded <= set(FORMULA_LOOKALIKES)
+
+
+def test_disguised_formulas_through_the_description_cache() -> None:
+    """The description's cell shape is cached per template: blanks and lookalikes decide it."""
+    rows = [
+        replace(ROW, description=f"{pad}=1+{n}") for n in range(3) for pad in ("", " ", "\u00a0")
+    ]
+    rows += [replace(ROW, description=f"Chat {n}") for n in range(3)]
+    described = [r[6] for r in parse(export(rows))[1:]]
+    assert described == [
+        *(f"'{pad}=1+{n}" for n in range(3) for pad in ("", " ", "\u00a0")),
+        *(f"Chat {n}" for n in range(3)),
+    ]
 
 
 def test_neutralised_after_branding_and_type_is_not_branded() -> None:

@@ -13,7 +13,7 @@ import pytest
 from tests.fixtures import RunningLicenseServer
 from tests.support.dashboard import RunningDashboard, running_dashboard, sign_in
 from tests.support.pgcluster import Cluster, running_cluster
-from tokenusage.web import state
+from tokenusage.service import sessions
 
 pytestmark = pytest.mark.postgres
 
@@ -46,7 +46,7 @@ def quiet(answer: httpx.Response) -> httpx.Response:
 def test_an_outage_keeps_the_session_and_recovers(
     cluster: Cluster, pg_dashboard: RunningDashboard, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(state, "ADMIN_CACHE_SECONDS", 0.0)  # every request asks the store
+    monkeypatch.setattr(sessions, "RECHECK_SECONDS", 0.0)  # every request asks the store
     with pg_dashboard.client() as http, pg_dashboard.client() as anonymous:
         assert sign_in(http).status_code == 303
         page = quiet(http.get("/"))

@@ -28,7 +28,7 @@ def serve(config_file: Path | None, host: str, port: int, log_level: str | None)
     """Serve the dashboard (a missing licence configuration shows on the page itself)."""
     import uvicorn
 
-    from tokenusage.web.app import create_app
+    from tokenusage.web.app import create_app, server_options
 
     overrides = {"log_level": log_level} if log_level else {}
     settings = settings_from(config_file, need_licence=False, **overrides)
@@ -39,7 +39,7 @@ def serve(config_file: Path | None, host: str, port: int, log_level: str | None)
         except ConfigError as exc:
             raise ConfigFailure(str(exc)) from exc
         config = uvicorn.Config(
-            app, host=host, port=port, log_level=settings.log_level, proxy_headers=True
+            app, host=host, port=port, log_level=settings.log_level, **server_options(settings)
         )
         # After uvicorn's own logging set-up, which would otherwise replace this one.
         configure_server_logging(settings.log_level)

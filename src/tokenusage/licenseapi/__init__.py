@@ -7,9 +7,9 @@ from tokenusage.licenseapi.errors import (
     InvalidResponse,
     LicenseApiError,
     LicenseError,
-    mask_key,
 )
 from tokenusage.licenseapi.exchange import Exchange
+from tokenusage.licenseapi.redact import mask_key
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",

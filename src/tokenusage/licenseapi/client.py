@@ -33,14 +33,16 @@ import httpx
 from pydantic import BaseModel
 
 from tokenusage.licenseapi import decode, request
-from tokenusage.licenseapi.errors import ConnectionFailed, LicenseApiError, mask_key
+from tokenusage.licenseapi.errors import ConnectionFailed, LicenseApiError
 from tokenusage.licenseapi.exchange import (
     BODY_CAPTURE_BYTES,
+    CAPTURE_MARGIN,
     Exchange,
     capture_body,
     display_url,
 )
 from tokenusage.licenseapi.models import MAX_HISTORY_LIMIT, History, Pricing, UserInfo, UserStats
+from tokenusage.licenseapi.redact import mask_key, scrub_logger
 from tokenusage.licenseapi.request import Attempt
 
 if TYPE_CHECKING:
@@ -99,6 +101,7 @@ class LicenseApiClient:
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
         )
         self.exchanges: dict[str, Exchange] = {}
+        scrub_logger("httpx", license_key)  # it logs each request's URL at INFO
 
     @classmethod
     def from_settings(
@@ -279,7 +282,7 @@ class LicenseApiClient:
             status=attempt.status,
             latency_ms=(time.perf_counter() - started) * 1000,
             body=capture_body(
-                attempt.head(BODY_CAPTURE_BYTES),
+                attempt.head(BODY_CAPTURE_BYTES + CAPTURE_MARGIN),
                 total=attempt.size,
                 exact=attempt.exact,
                 key=self._key,

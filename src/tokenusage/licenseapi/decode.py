@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from tokenusage.licenseapi.errors import InvalidResponse, LicenseError, scrub
+from tokenusage.licenseapi.errors import InvalidResponse, LicenseError
+from tokenusage.licenseapi.redact import scrub, scrub_bytes
 
 M = TypeVar("M", bound=BaseModel)
 _BOM = b"\xef\xbb\xbf"
@@ -26,8 +27,11 @@ def _reject_constant(name: str) -> Any:
 
 
 def load_json(body: bytes, *, key: str, endpoint: str) -> Any:
-    """Decode strictly; the error quotes the body's start, as that is usually a PHP warning."""
-    text = body.removeprefix(_BOM)
+    """Decode strictly; the error quotes the body's start, as that is usually a PHP warning.
+
+    The key is masked first, in any spelling: upstream text that echoes it (a description, a
+    message) must not carry it into the store, a page, the CSV or the JSON API."""
+    text = scrub_bytes(body.removeprefix(_BOM), key)
     if not text.strip():
         raise InvalidResponse("empty body, expected JSON", endpoint=endpoint)
     try:

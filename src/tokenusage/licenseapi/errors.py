@@ -8,12 +8,9 @@ text, URLs, exception strings) goes through `scrub` before it reaches an error.
 
 from __future__ import annotations
 
-from urllib.parse import quote, quote_plus
-
 CONNECTION_FAILED = "Failed to connect to License API"
 INVALID_RESPONSE = "Invalid API response format"
 LICENSE_ERROR = "License error"
-MIN_SCRUB_LENGTH = 4
 
 
 class LicenseApiError(Exception):
@@ -85,34 +82,3 @@ class InvalidResponse(LicenseApiError):
 
 def _join(head: str, detail: str | None) -> str:
     return f"{head}: {detail}" if detail else head
-
-
-def mask_key(key: str) -> str:
-    """Enough of the licence key to tell keys apart on the debug page, never enough to use it.
-
-    At most the first 4 and last 4 characters, and never more than about half of the key.
-    """
-    size = len(key)
-    if size == 0:
-        return ""
-    if size <= 2:
-        return "…"
-    if size <= 8:
-        return f"{key[:2]}…"
-    if size < 16:
-        return f"{key[:4]}…"
-    return f"{key[:4]}…{key[-4:]}"
-
-
-def scrub(text: str, key: str) -> str:
-    """`text` with every whole occurrence of `key` (raw or URL-encoded) replaced by its mask.
-
-    Keys shorter than `MIN_SCRUB_LENGTH` are left alone: replacing every "a" in a message would
-    destroy it, and such a key is no secret anyway.
-    """
-    if len(key) < MIN_SCRUB_LENGTH or not text:
-        return text
-    masked = mask_key(key)
-    for form in dict.fromkeys((key, quote(key, safe=""), quote_plus(key))):
-        text = text.replace(form, masked)
-    return text

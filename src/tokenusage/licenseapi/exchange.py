@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, urlencode
 
-from tokenusage.licenseapi.errors import mask_key, scrub
+from tokenusage.licenseapi.redact import mask_key, scrub, scrub_bytes
 
 BODY_CAPTURE_BYTES = 64 * 1024
+# Read past the cut and masked before cutting: a key across the cut must not show half of it.
+CAPTURE_MARGIN = 1024
 KEY_PARAM = "license_key"
 
 
@@ -54,10 +56,13 @@ def capture_body(body: bytes, *, total: int, exact: bool, key: str) -> str:
     """Body text for the record: at most `BODY_CAPTURE_BYTES`, marked when cut.
 
     `total` is the body size when `exact`, else a lower bound (a refused, oversized body).
+    `body` may run `CAPTURE_MARGIN` bytes past the cut; the key is masked before cutting.
     """
-    head = body[:BODY_CAPTURE_BYTES]
-    text = scrub(head.decode("utf-8", errors="replace"), key)
-    if len(head) < total or not exact:
+    shown = min(len(body), BODY_CAPTURE_BYTES)
+    masked = scrub_bytes(body[: BODY_CAPTURE_BYTES + CAPTURE_MARGIN], key)
+    cut = shown < total or not exact
+    text = (masked[:BODY_CAPTURE_BYTES] if cut else masked).decode("utf-8", errors="replace")
+    if cut:
         size = f"{total:,} bytes" if exact else f"a body of more than {total:,} bytes"
-        text += f"\n… [cut: first {len(head):,} bytes of {size}]"
+        text += f"\n… [cut: first {shown:,} bytes of {size}]"
     return text

@@ -21,9 +21,9 @@ from tokenusage.licenseapi.errors import (
     InvalidResponse,
     LicenseApiError,
     LicenseError,
-    scrub,
 )
-from tokenusage.licenseapi.exchange import BODY_CAPTURE_BYTES
+from tokenusage.licenseapi.exchange import BODY_CAPTURE_BYTES, CAPTURE_MARGIN
+from tokenusage.licenseapi.redact import scrub
 
 RETRY_STATUSES = frozenset({502, 503, 504})
 LICENCE_STATUSES = frozenset({401, 403})
@@ -116,7 +116,7 @@ async def _read_body(
             attempt.exact = False
             attempt.error = _too_large(endpoint, limits)
             # Only what the debug page shows is kept of a body that will never be decoded.
-            attempt.chunks = [attempt.head(BODY_CAPTURE_BYTES)]
+            attempt.chunks = [attempt.head(BODY_CAPTURE_BYTES + CAPTURE_MARGIN)]
             return
         attempt.chunks.append(chunk)
 

@@ -132,7 +132,9 @@ class Admins:
                 raise NoSuchAdmin(f"no admin named {name!r} (use create)")
             if exists and not must_exist:
                 raise AdminExists(f"admin {name!r} exists already (use set-password)")
-        self.store.upsert_admin(name, hash_password(password))
+        if not self.store.upsert_admin(name, hash_password(password)):
+            # A new password ends every session of the admin, on every replica.
+            self.store.delete_admin_sessions(name)
         return name
 
     def sign_in(self, name: str, password: str) -> str | None:

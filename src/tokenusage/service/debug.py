@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from tokenusage.licenseapi.errors import LicenseApiError, mask_key
+from tokenusage.licenseapi.errors import LicenseApiError
+from tokenusage.licenseapi.redact import mask_key
 from tokenusage.service.context import Context
 from tokenusage.service.model import CacheInfo, DebugInfo
 from tokenusage.service.problems import Problem, Where

@@ -14,6 +14,7 @@ from tokenusage.store.records import (
     SyncSuperseded,
     licence_identity,
 )
+from tokenusage.store.sessions import SessionRecord
 from tokenusage.store.sync import FullSync
 from tokenusage.store.viewread import StoredView
 
@@ -24,6 +25,7 @@ __all__ = [
     "MirrorRow",
     "MirrorStatus",
     "PageAdded",
+    "SessionRecord",
     "Store",
     "StoreError",
     "StoredView",

@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from tokenusage.store import exact
+from tokenusage.store.files import private_database
 from tokenusage.store.records import StoreError
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -59,9 +60,9 @@ def make_engine(url: str | URL) -> Engine:
     """An engine whose pool is safe to share between threads (the service uses worker threads).
 
     A SQLite file gets WAL (readers never wait for the writer), a busy timeout, foreign keys,
-    and its parent directory. In-memory SQLite is a single shared connection: tests only.
-    Transactions are deferred (`BEGIN`) unless made through `for_writes`. `postgresql://`
-    means psycopg 3, the driver of the `postgres` extra.
+    and its parent directory (0700, the file 0600: see `files`). In-memory SQLite is a single
+    shared connection: tests only. Transactions are deferred (`BEGIN`) unless made through
+    `for_writes`. `postgresql://` means psycopg 3, the driver of the `postgres` extra.
     """
     parsed = make_url(url)
     if parsed.drivername == "postgresql":
@@ -75,7 +76,7 @@ def make_engine(url: str | URL) -> Engine:
         kwargs["poolclass"] = StaticPool
     else:
         path = Path(str(parsed.database)).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_database(path)
         parsed = parsed.set(database=str(path))
     engine = create_engine(parsed, **kwargs)
     event.listen(engine, "connect", _sqlite_connect)
@@ -153,13 +154,14 @@ class Database:
                 yield conn
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(self, *, counted: bool = True) -> Iterator[Connection]:
         """A write transaction; on PostgreSQL row locks (FOR UPDATE) serialise competing writers.
 
         SQLite has one writer at a time, and a writer that finds the lock taken polls for it
         with sleeps of up to 100 ms; writers of this process queue on a lock instead and go
         as soon as the previous one commits (a page view's writes would otherwise add tens
         of milliseconds to a cold page). Other processes still meet the busy timeout.
+        `counted=False`: a write no view shows (sessions, throttle, leases) leaves `writes`.
         """
         try:
             with self._writer, self.translate(), self.engine.connect() as conn:
@@ -168,8 +170,9 @@ class Database:
                 with conn.begin():
                     yield conn
         finally:
-            with self._count_lock:  # committed or not, what readers memoised may be stale
-                self.writes += 1
+            if counted:
+                with self._count_lock:  # committed or not, what readers memoised may be stale
+                    self.writes += 1
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -234,3 +234,39 @@ def create_schema(conn: Connection) -> None:
             f"local store unavailable: it was written by a newer tokenusage "
             f"(schema {found}, this version knows {SCHEMA_VERSION})"
         )
+
+
+# -- shared by every replica: sign-ins, the sign-in throttle, leases -------------------------
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    # SHA-256 of the token in the signed cookie: a copy of the store signs nobody in.
+    Column("id", String(64), primary_key=True),
+    Column("admin", String(150), nullable=False),
+    # Fingerprint of the admin's password hash at sign-in: a new password ends the session.
+    Column("seal", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("seen_at", UtcDateTime, nullable=False),
+    Index("ix_web_sessions_admin", "admin"),
+    Index("ix_web_sessions_seen_at", "seen_at"),
+)
+
+signin_throttle = Table(
+    "signin_throttle",
+    metadata,
+    # SHA-256 of (username, client address).
+    Column("key", String(64), primary_key=True),
+    # JSON list of the recent failures' times (Unix seconds), oldest first.
+    Column("failures", Text, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index("ix_signin_throttle_expires_at", "expires_at"),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)

@@ -36,3 +36,11 @@ def upsert(
                 index_elements=list(keys), set_={c: lite.excluded[c] for c in columns}
             )
         )
+
+
+def insert_missing(conn: Connection, table: Table, values: Mapping[str, Any]) -> None:
+    """Insert `values` unless a row with the same key exists (INSERT … ON CONFLICT DO NOTHING)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(postgresql.insert(table).values(dict(values)).on_conflict_do_nothing())
+    else:
+        conn.execute(sqlite.insert(table).values(dict(values)).on_conflict_do_nothing())

@@ -1,8 +1,10 @@
 """The "Download History" CSV: one writer for the store's export records and for row objects.
 
-A spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, TAB or CR as a formula, and
-service types and descriptions are upstream text we do not control, so such text cells get
-a leading `'` (OWASP "CSV injection"). Numeric cells stay numeric: a usage amount of -1.50
+A spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, TAB or CR as a formula, some
+after leading blanks (spaces, NBSP, a line break inside a quoted cell) or in their fullwidth
+and small forms (`＝ ＋ － ＠`), and service types and descriptions are upstream text we do
+not control, so a text cell whose first visible character is any of these gets a leading `'`
+(OWASP "CSV injection"). Numeric cells stay numeric: a usage amount of -1.50
 is a number the admin sums, not a formula. Service types and descriptions are branded first.
 
 Rows arrive two ways: as the store's lean `ExportRecord`s (a million-row export), or as row
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
@@ -52,6 +55,12 @@ BATCH_ROWS = 1_000
 HEADER_TEXT = BOM + ",".join(CSV_HEADER) + "\r\n"
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Every character whose compatibility form (NFKC) is = + - or @ (fullwidth, small, super- and
+# subscript forms), and the minus sign: spreadsheets read them as the ASCII operator.
+FORMULA_LOOKALIKES = (
+    "\u207a\u207c\u208a\u208c\u2212\ufb29\ufe62\ufe63\ufe66\ufe6b\uff0b\uff0d\uff1d\uff20"
+)
+_TRIGGERS = frozenset("".join(FORMULA_STARTS) + FORMULA_LOOKALIKES)
 
 ExportRecord = tuple[str, str, str, str, int, int, str]
 """One row as the CSV writer takes it: the time as naive UTC ISO text
@@ -79,9 +88,20 @@ class TransactionRow(Protocol):
     def description(self) -> str: ...
 
 
+def looks_like_formula(text: str) -> bool:
+    """Whether the first character that is not blank (Unicode whitespace, or an invisible
+    format character such as a zero-width space or a BOM) is a formula trigger."""
+    for ch in text:
+        if ch in _TRIGGERS:
+            return True
+        if not ch.isspace() and unicodedata.category(ch) != "Cf":
+            return False
+    return False
+
+
 def neutralise(text: str) -> str:
     """Text a spreadsheet will show as text, never evaluate."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if looks_like_formula(text) else text
 
 
 def plain_decimal(amount: Decimal) -> str:
@@ -203,7 +223,7 @@ class CsvLines:
         plan = template_plan(key)
         branded = text if plan is None else replay(text, plan)
         quote = not branded.isprintable() or "," in branded or '"' in branded
-        shape = shapes[key] = (plan, branded.startswith(FORMULA_STARTS), quote)
+        shape = shapes[key] = (plan, looks_like_formula(branded), quote)
         return shape
 
     def _exact_shape(self, text: str) -> Shape | None:

@@ -1,8 +1,10 @@
 """`create_app(settings)`: the dashboard as an ASGI app.
 
-Layers, outermost first: security headers on every answer, gzip, the friendly error page (no
-traceback ever reaches a browser), the signed session cookie, and the guard (signed-in admin on
-every non-public path, CSRF token on every unsafe method). Routes only ask the service.
+Layers, outermost first: security headers on every answer, the edge (request framing, allowed
+hosts, HSTS, no Host echo in redirects), gzip, the friendly error page (no traceback ever
+reaches a browser), the signed session cookie, and the guard (signed-in admin on every
+non-public path, same origin and CSRF token on every unsafe method). Routes only ask the
+service.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 
 from tokenusage.config import Settings
 from tokenusage.service import DashboardService
+from tokenusage.web.edge import EdgeMiddleware
 from tokenusage.web.i18n import N_
 from tokenusage.web.render import STATIC, Renderer
 from tokenusage.web.routes import actions, download, pages, signin
@@ -57,6 +60,18 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return deny(request, web_state(request), status, message)
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for `settings`: X-Forwarded-For and -Proto are believed only from
+    `forwarded_allow_ips` (uvicorn's own default believes anyone on 127.0.0.1, so whoever can
+    reach the port from the machine could pick the address the sign-in throttle counts)."""
+    trusted = list(settings.forwarded_allow_ips)
+    return {
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted or ["127.0.0.1"],  # unused without proxy_headers
+        "server_header": False,
+    }
+
+
 def create_app(settings: Settings, **service_options: Any) -> Starlette:
     """The dashboard for `settings`. `service_options` go to `DashboardService.from_settings`
     (tests pass a `transport` to put faults between the dashboard and the API).
@@ -78,6 +93,7 @@ def create_app(settings: Settings, **service_options: Any) -> Starlette:
 
     middleware = [
         Middleware(SecurityHeadersMiddleware),
+        Middleware(EdgeMiddleware, web=web),
         Middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES),
         Middleware(FriendlyErrorsMiddleware, web=web),
         Middleware(

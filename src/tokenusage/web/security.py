@@ -17,7 +17,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tokenusage.store import StoreError
 from tokenusage.web.i18n import N_
+from tokenusage.web.origins import foreign_origin
 from tokenusage.web.state import WebState
 
 log = logging.getLogger(__name__)
@@ -147,7 +149,13 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         body = await _read_body(receive)
-        if body is None:
+        if foreign_origin(scope, self.web.settings):
+            message = N_(
+                "This request came from another site and was refused (the origin check "
+                "failed). Use the dashboard's own pages."
+            )
+            response = deny(request, self.web, 403, message)
+        elif body is None:
             response = deny(request, self.web, 413, N_("The request is too large."))
         elif not self._csrf_ok(request, scope["session"], body):
             response = deny(
@@ -165,23 +173,25 @@ class GuardMiddleware:
         await response(scope, receive, send)
 
     async def _admin(self, session: dict[str, Any], state: dict[str, Any]) -> str | None:
-        name, seal, sid = session.get("admin"), session.get("seal"), session.get("sid")
-        if not isinstance(name, str) or not isinstance(seal, str) or not isinstance(sid, str):
+        """The admin of the session's server-side record (see `service.sessions`)."""
+        name, sid = session.get("admin"), session.get("sid")
+        if not isinstance(name, str) or not isinstance(sid, str):
             return None
-        if self.web.session_revoked(sid):  # signed out: this is a copy of the cookie
-            self._sign_out(session)
-            return None
-        current, store_problem = await self.web.admin_seal(name)
-        if store_problem is not None:
-            # The store is down, not the admin gone: keep the session untouched (the signed
-            # cookie vouches for it) unless a seal seen before the outage contradicts it.
-            state["store_problem"] = store_problem
-            if current is None or hmac.compare_digest(current, seal):
+        sessions = self.web.sessions
+        try:
+            admin = await sessions.check(sid)
+        except StoreError as exc:
+            # The store is down, not the session gone: keep it untouched (the signed cookie
+            # vouches for it) unless this replica has seen it end before the outage.
+            problem = " ".join(str(exc).split())
+            log.warning("cannot check a session in the store: %s", problem)
+            state["store_problem"] = problem
+            known, admin = sessions.last_known(sid)
+            if not known:
                 return name
-        if current is None or not hmac.compare_digest(current, seal):
-            self._sign_out(session)  # the password changed since sign-in, or the admin left
-            return None
-        return name
+        if admin is None:
+            self._sign_out(session)  # signed out, expired, a new password, the admin left
+        return admin
 
     @staticmethod
     def _sign_out(session: dict[str, Any]) -> None:

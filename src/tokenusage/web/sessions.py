@@ -24,6 +24,7 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tokenusage.config import ConfigError, Settings
+from tokenusage.store.files import create_private, private_dir, warn_if_exposed
 
 log = logging.getLogger(__name__)
 COOKIE_NAME = "tokenusage_session"
@@ -40,16 +41,16 @@ def session_secret(settings: Settings) -> str:
         return configured
     path = settings.data_dir / SECRET_FILE
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         return _read_or_create(path)
     except OSError as exc:
         raise ConfigError(f"cannot read or create the session secret {path}: {exc}") from exc
 
 
 def _read_or_create(path: Path) -> str:
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    fd = create_private(path)
+    if fd is None:
+        warn_if_exposed(path)
         secret = path.read_text(encoding="ascii").strip()
         if len(secret) < _MIN_SECRET_CHARS:
             raise ConfigError(

@@ -2,11 +2,12 @@
 
 Full sync when the mirror is empty or the admin asks (Refresh Data); incremental when it is
 older than `transactions_ttl` or the page revalidates (auto-refresh); nothing while it is
-fresh. Concurrent callers share one sync (single-flight). A full sync publishes its first
-upstream page as soon as it is parsed, so a cold view can show it while the rest is mirrored
-behind it. Every sync has an overall deadline (`sync_deadline`); a view waits at most until
-its own deadline and then shows the stored copy. The last failure is kept and shown by every
-view until a sync succeeds, so a sync that failed behind a view is never silent.
+fresh. Concurrent callers share one sync (single-flight), and replicas sharing a PostgreSQL
+store take turns (`replicas`). A full sync publishes its first upstream page as soon as it is
+parsed, so a cold view can show it while the rest is mirrored behind it. Every sync has an
+overall deadline (`sync_deadline`); a view waits at most until its own deadline and then
+shows the stored copy. The last failure is kept and shown by every view until a sync
+succeeds, so a sync that failed behind a view is never silent.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tokenusage.service.context import Context
 from tokenusage.service.flights import Deadline, FlightCancelled
 from tokenusage.service.freshness import mirror_fresh
 from tokenusage.service.history.copier import STOPPED, Copier
+from tokenusage.service.history.replicas import ReplicaTurns
 from tokenusage.service.model import SyncProgress
 from tokenusage.service.problems import KNOWN, DeadlinePassed, Problem, SyncStopped, Where
 from tokenusage.store import MirrorStatus
@@ -43,6 +45,7 @@ class HistorySync:
         self.ctx = ctx
         self._first_pages: dict[str, asyncio.Future[FirstPage]] = {}
         self.copier = Copier(ctx)
+        self.replicas = ReplicaTurns(ctx)  # one sync at a time across replicas too
         self.last_failure: Problem | None = None
 
     @property
@@ -99,12 +102,17 @@ class HistorySync:
 
         async def run() -> None:
             try:
-                if not (force or revalidate) and ctx.upstream.landed(INCREMENTAL) != seen:
-                    # A sync that ended since the caller read the store may have done it.
-                    status = await ctx.stored_or_raise(lambda s: s.mirror_status(ctx.identity))
-                    if self.fresh(status):
-                        return
-                async with asyncio.timeout(ctx.settings.sync_deadline):
+                async with (
+                    asyncio.timeout(ctx.settings.sync_deadline),
+                    self.replicas.turn() as waited,
+                ):
+                    landed = ctx.upstream.landed(INCREMENTAL) != seen
+                    if not (force or revalidate) and (landed or waited):
+                        # A sync that ended since the caller read the store (in this process,
+                        # or on another replica) may have done it.
+                        status = await ctx.stored_or_raise(lambda s: s.mirror_status(ctx.identity))
+                        if self.fresh(status):
+                            return
                     if full:
                         await self.copier.full(publish, first_page_size)
                     else:

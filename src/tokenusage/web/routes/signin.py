@@ -1,23 +1,24 @@
 """Sign-in and sign-out. Passwords are checked against Argon2 hashes in a worker thread; failed
-attempts are throttled per (username, client address); a successful sign-in starts a fresh
-session (new CSRF token, new session id), sealed with a fingerprint of the password hash;
-signing out revokes the session id, so a copy of the cookie dies with it."""
+attempts are throttled per (username, client address) in the store; a successful sign-in
+starts a fresh session (new CSRF token, a new server-side record sealed with a fingerprint of
+the password hash); signing out deletes the record, so a copy of the cookie dies with it on
+every replica, and "sign out everywhere" deletes every record of the admin."""
 
 from __future__ import annotations
 
-import secrets
+import logging
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from tokenusage.service.admins import fingerprint
 from tokenusage.store import StoreError
 from tokenusage.web.i18n import N_
 from tokenusage.web.sessions import csrf_token, flash
 from tokenusage.web.state import WebState, web_state
 
 MAX_FIELD = 1024
+log = logging.getLogger(__name__)
 
 
 def safe_next(target: str | None) -> str:
@@ -90,7 +91,13 @@ async def login(request: Request) -> Response:
     target = safe_next(str(form.get("next", "/")))
     client = request.client.host if request.client else "?"
     key = web.throttle.key(username, client)
-    wait = web.throttle.retry_after(key)
+    try:
+        # Counted as a failure before the check, so parallel attempts cannot slip past the
+        # limit while theirs run; a success takes it back.
+        wait = await web.throttle.attempt(key)
+    except StoreError as exc:
+        down = _store_down(web, request, " ".join(str(exc).split()) or "?")
+        return _form(request, web, status=503, username=username, target=target, notice=down)
     if wait:
         message = web.renderer.ngettext(
             "Too many failed sign-in attempts. Try again in %(num)s second.",
@@ -108,12 +115,13 @@ async def login(request: Request) -> Response:
             target=target,
             headers={"retry-after": str(wait)},
         )
-    # Counted as a failure before the check, so parallel attempts cannot slip past the
-    # limit while theirs run; a success takes it back.
-    web.throttle.failed(key)
+    token = ""
     try:
         async with web.verifications:  # Argon2 costs 64 MiB and tens of ms a check
             stored = await web.sign_in(username, password)
+        if stored is not None:
+            await web.throttle.succeeded(key)
+            token = await web.sessions.start(username, stored)
     except StoreError as exc:
         down = _store_down(web, request, " ".join(str(exc).split()) or "?")
         return _form(request, web, status=503, username=username, target=target, notice=down)
@@ -123,24 +131,39 @@ async def login(request: Request) -> Response:
         return _form(
             request, web, status=401, error=error, username=username, target=target, notice=notice
         )
-    web.throttle.succeeded(key)
     session = request.scope["session"]
     session.clear()
     session["admin"] = username
-    session["seal"] = fingerprint(stored)
-    session["sid"] = secrets.token_urlsafe(16)
+    session["sid"] = token
     csrf_token(session)
     return RedirectResponse(target, status_code=303)
 
 
 async def logout(request: Request) -> Response:
+    """Sign out here, or with `everywhere=1` on every device and replica."""
     web = web_state(request)
     session = request.scope["session"]
-    sid = session.get("sid")
-    if isinstance(sid, str):
-        web.revoke_session(sid)
+    sid, admin = session.get("sid"), request.scope["state"].get("admin")
+    form = await request.form(max_files=0, max_fields=10)
+    everywhere = form.get("everywhere") == "1" and isinstance(admin, str)
+    level, done = "info", N_("You have been signed out.")
+    try:
+        if everywhere and isinstance(admin, str):
+            await web.sessions.end_everywhere(admin)
+            done = N_("You have been signed out on every device.")
+        elif isinstance(sid, str):
+            await web.sessions.end(sid)
+    except StoreError as exc:
+        log.warning("sign-out could not reach the store: %s", " ".join(str(exc).split()))
+        level, done = (
+            "warning",
+            N_(
+                "You have been signed out here. The local store is unavailable, so other "
+                "dashboard servers may accept this session until it expires."
+            ),
+        )
     session.clear()
-    flash(session, "info", web.renderer.gettext(request, N_("You have been signed out.")))
+    flash(session, level, web.renderer.gettext(request, done))
     return RedirectResponse("/login", status_code=303)
 
 

@@ -17,18 +17,14 @@ from pydantic import BaseModel
 
 from tokenusage.licenseapi.models import Pricing, Transaction
 from tokenusage.store import (
-    admins,
     cache,
     days,
     derived,
     export,
     filtered,
-    leases,
     mirror,
     search,
-    sessions,
     sync,
-    throttle,
     viewread,
 )
 from tokenusage.store.engine import Database
@@ -42,7 +38,7 @@ from tokenusage.store.records import (
     StoreError,
 )
 from tokenusage.store.schema import create_schema
-from tokenusage.store.sessions import SessionRecord
+from tokenusage.store.shared import SharedState
 from tokenusage.store.sync import ABANDONED_AFTER, FullSync
 from tokenusage.store.viewread import StoredView, ViewQuery
 from tokenusage.usage.buckets import DayTotal
@@ -56,7 +52,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Store:
+class Store(SharedState):
     """Pricing cache, last-good snapshots, the transaction mirror and admin accounts.
 
     `Store(url)` connects lazily; `Store.open(url)` also creates the schema and removes what
@@ -296,77 +292,3 @@ class Store:
             "snapshots": self.clear_snapshots(),
             "transactions": removed,
         }
-
-    # -- admins ----------------------------------------------------------------------------
-
-    def get_admin_hash(self, name: str) -> str | None:
-        with self._db.read() as conn:
-            return admins.get_hash(conn, name)
-
-    def admin_exists(self, name: str) -> bool:
-        return self.get_admin_hash(name) is not None
-
-    def upsert_admin(self, name: str, password_hash: str) -> bool:
-        """Create the admin or set a new password hash; True when the admin was created."""
-        with self._db.write() as conn:
-            return admins.upsert_admin(conn, name, password_hash, self._clock())
-
-    def admin_names(self) -> list[str]:
-        with self._db.read() as conn:
-            return admins.names(conn)
-
-    # -- shared by every replica: sessions, sign-in throttle, leases -----------------------
-
-    def create_session(self, sid_hash: str, admin: str, seal: str) -> None:
-        with self._db.write(counted=False) as conn:
-            sessions.create(conn, sid_hash, admin, seal, self._clock())
-
-    def get_session(self, sid_hash: str) -> SessionRecord | None:
-        with self._db.read() as conn:
-            return sessions.get(conn, sid_hash)
-
-    def touch_session(self, sid_hash: str) -> None:
-        with self._db.write(counted=False) as conn:
-            sessions.touch(conn, sid_hash, self._clock())
-
-    def delete_session(self, sid_hash: str) -> int:
-        with self._db.write(counted=False) as conn:
-            return sessions.remove(conn, sid_hash)
-
-    def delete_admin_sessions(self, admin: str) -> int:
-        """End every session of `admin` (sign out everywhere, a new password)."""
-        with self._db.write(counted=False) as conn:
-            return sessions.remove_admin(conn, admin)
-
-    def purge_sessions(self, idle: timedelta, lifetime: timedelta) -> int:
-        now = self._clock()
-        with self._db.write(counted=False) as conn:
-            return sessions.purge(conn, now - idle, now - lifetime)
-
-    def throttle_attempt(self, key: str, limit: int, window: float) -> float:
-        """0.0 when a sign-in attempt may go ahead (counted as failed until
-        `throttle_clear`), else the seconds to wait; see `store.throttle`."""
-        now = self._clock().timestamp()
-        with self._db.write(counted=False) as conn:
-            throttle.purge(conn, now)
-            return throttle.attempt(conn, key, now, limit, window)
-
-    def throttle_clear(self, key: str) -> None:
-        with self._db.write(counted=False) as conn:
-            throttle.clear(conn, key)
-
-    def acquire_lease(self, name: str, holder: str, ttl: timedelta) -> bool:
-        with self._db.write(counted=False) as conn:
-            return leases.acquire(conn, name, holder, self._clock(), ttl)
-
-    def renew_lease(self, name: str, holder: str, ttl: timedelta) -> bool:
-        with self._db.write(counted=False) as conn:
-            return leases.renew(conn, name, holder, self._clock(), ttl)
-
-    def release_lease(self, name: str, holder: str) -> None:
-        with self._db.write(counted=False) as conn:
-            leases.release(conn, name, holder)
-
-    def lease_holder(self, name: str) -> str | None:
-        with self._db.read() as conn:
-            return leases.holder(conn, name, self._clock())

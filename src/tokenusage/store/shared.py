@@ -1,0 +1,90 @@
+"""Admins, sessions, the sign-in throttle and leases: the state every replica of the
+dashboard must agree on, kept in the store (a base of `Store`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from tokenusage.store import admins, leases, sessions, throttle
+from tokenusage.store.engine import Database
+from tokenusage.store.sessions import SessionRecord
+
+
+class SharedState:
+    _db: Database
+    _clock: Callable[[], datetime]
+
+    # -- admins ----------------------------------------------------------------------------
+
+    def get_admin_hash(self, name: str) -> str | None:
+        with self._db.read() as conn:
+            return admins.get_hash(conn, name)
+
+    def admin_exists(self, name: str) -> bool:
+        return self.get_admin_hash(name) is not None
+
+    def upsert_admin(self, name: str, password_hash: str) -> bool:
+        """Create the admin or set a new password hash; True when the admin was created."""
+        with self._db.write() as conn:
+            return admins.upsert_admin(conn, name, password_hash, self._clock())
+
+    def admin_names(self) -> list[str]:
+        with self._db.read() as conn:
+            return admins.names(conn)
+
+    # -- shared by every replica: sessions, sign-in throttle, leases -----------------------
+
+    def create_session(self, sid_hash: str, admin: str, seal: str) -> None:
+        with self._db.write(counted=False) as conn:
+            sessions.create(conn, sid_hash, admin, seal, self._clock())
+
+    def get_session(self, sid_hash: str) -> SessionRecord | None:
+        with self._db.read() as conn:
+            return sessions.get(conn, sid_hash)
+
+    def touch_session(self, sid_hash: str) -> None:
+        with self._db.write(counted=False) as conn:
+            sessions.touch(conn, sid_hash, self._clock())
+
+    def delete_session(self, sid_hash: str) -> int:
+        with self._db.write(counted=False) as conn:
+            return sessions.remove(conn, sid_hash)
+
+    def delete_admin_sessions(self, admin: str) -> int:
+        """End every session of `admin` (sign out everywhere, a new password)."""
+        with self._db.write(counted=False) as conn:
+            return sessions.remove_admin(conn, admin)
+
+    def purge_sessions(self, idle: timedelta, lifetime: timedelta) -> int:
+        now = self._clock()
+        with self._db.write(counted=False) as conn:
+            return sessions.purge(conn, now - idle, now - lifetime)
+
+    def throttle_attempt(self, key: str, limit: int, window: float) -> float:
+        """0.0 when a sign-in attempt may go ahead (counted as failed until
+        `throttle_clear`), else the seconds to wait; see `store.throttle`."""
+        now = self._clock().timestamp()
+        with self._db.write(counted=False) as conn:
+            throttle.purge(conn, now)
+            return throttle.attempt(conn, key, now, limit, window)
+
+    def throttle_clear(self, key: str) -> None:
+        with self._db.write(counted=False) as conn:
+            throttle.clear(conn, key)
+
+    def acquire_lease(self, name: str, holder: str, ttl: timedelta) -> bool:
+        with self._db.write(counted=False) as conn:
+            return leases.acquire(conn, name, holder, self._clock(), ttl)
+
+    def renew_lease(self, name: str, holder: str, ttl: timedelta) -> bool:
+        with self._db.write(counted=False) as conn:
+            return leases.renew(conn, name, holder, self._clock(), ttl)
+
+    def release_lease(self, name: str, holder: str) -> None:
+        with self._db.write(counted=False) as conn:
+            leases.release(conn, name, holder)
+
+    def lease_holder(self, name: str) -> str | None:
+        with self._db.read() as conn:
+            return leases.holder(conn, name, self._clock())

@@ -29,8 +29,11 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent.parent))
+from tests.support.pgcluster import running_cluster
+
 from _common import licenseserver_process, tokenusage_process
-from tokenusage.config import load_settings
+from tokenusage.config import Settings, load_settings
 from tokenusage.licenseserver.demo import seed_demo
 from tokenusage.licenseserver.ledger import Ledger
 from tokenusage.service import DashboardService
@@ -112,16 +115,7 @@ def main() -> None:
                 data_dir=tmp / "dash",
             )
 
-            async def full_sync() -> None:
-                service = DashboardService.from_settings(settings)
-                try:
-                    assert not await service.refresh_all()
-                finally:
-                    await service.aclose()
-
-            asyncio.run(full_sync())
-            with Store.open(settings.store_url) as store:
-                store.upsert_admin("bench", hash_password(PASSWORD))
+            prepare(settings)
             baseline = [sys.executable, str(Path(__file__).with_name("_cookie_only.py"))]
             with (
                 tokenusage_process(["serve"], "/login", env) as url,
@@ -132,6 +126,31 @@ def main() -> None:
             memo_env = {**env, "TOKENUSAGE_VIEW_MEMO_SECONDS": "0"}
             with tokenusage_process(["serve"], "/login", memo_env) as url:
                 measure(url, "view memo off")
+            # The same on a PostgreSQL store (issue 8 asks for the figures of each engine).
+            with running_cluster() as cluster:
+                pg_url = cluster.create_database()
+                prepare(settings.model_copy(update={"database_url": pg_url}))
+                pg_env = {**env, "TOKENUSAGE_DATABASE_URL": pg_url}
+                with tokenusage_process(["serve"], "/login", pg_env) as url:
+                    measure(url, "postgresql, as served")
+                memo_off = {**pg_env, "TOKENUSAGE_VIEW_MEMO_SECONDS": "0"}
+                with tokenusage_process(["serve"], "/login", memo_off) as url:
+                    measure(url, "postgresql, view memo off")
+
+
+def prepare(settings: Settings) -> None:
+    """A full sync of the ledger into the settings' store, and the bench's admin."""
+
+    async def full_sync() -> None:
+        service = DashboardService.from_settings(settings)
+        try:
+            assert not await service.refresh_all()
+        finally:
+            await service.aclose()
+
+    asyncio.run(full_sync())
+    with Store.open(settings.store_url) as store:
+        store.upsert_admin("bench", hash_password(PASSWORD))
 
 
 def measure(url: str, label: str) -> None:

@@ -131,3 +131,35 @@ def test_search_follows_appends_and_is_case_insensitive(db_url: str, clock: Cloc
         # A literal % is searched for, not a wildcard.
         view = store.read_view(DOMAIN, "", 300, lambda _: 1, filters=parse_filters(q="100%"))
         assert view.matched is not None and view.matched.count == 0
+
+
+def test_a_store_from_before_the_insights_builds_them_on_first_use(
+    db_url: str, clock: Clock
+) -> None:
+    """A mirror synced by an older version has no search table, hour totals or day totals:
+    the first view that needs them builds them from the stored rows, once."""
+    from datetime import UTC, datetime
+
+    from tokenusage.store import search
+    from tokenusage.store.insights import InsightQuery
+    from tokenusage.store.schema import mirror_days, mirror_hours, mirror_services
+
+    rows = [tx(i, description=f"Thumbnail batch {i}") for i in range(1, 120)]
+    with Store.open(db_url, clock=clock, zone="UTC") as store:
+        full_sync(store, rows)
+        with store._db.write() as conn:
+            (generation,) = conn.execute(select(mirror_features.c.generation).distinct()).one()
+            search.drop(conn, generation)
+            for table in (mirror_features, mirror_days, mirror_hours, mirror_services):
+                conn.execute(table.delete())
+    with Store.open(db_url, clock=clock, zone="UTC") as store:
+        view = store.read_view(DOMAIN, "", 300, lambda _: 1, filters=parse_filters(q="batch 11"))
+        assert sorted(r.id for r in view.rows) == [11, *range(110, 120)]
+        day = rows[0].created_at.date()
+        now = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+        asked = InsightQuery(day, day, (day, day), ((day, day),), now)
+        view = store.read_view(DOMAIN, "", 300, lambda _: 1, insights=asked)
+        assert view.insights is not None
+        want = -sum((t.amount for t in rows if t.type == "usage"), Decimal(0))
+        assert view.insights.spend_7d == want == view.insights.spends[0]
+        assert view.insights.services == ("chat via openai",)

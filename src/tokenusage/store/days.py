@@ -3,8 +3,9 @@
 `mirror_days` holds, per generation, business-timezone zone, day, service and type, the count
 and exact sums of the rows and the seq range they occupy. `add` folds new rows in (a full
 sync's page, an incremental append) inside the transaction that stores them, so the totals and
-the rows can never disagree, whatever crashes; `build` computes a zone from scratch the first
-time it is asked for. Amounts are summed as Decimal in Python: exact on both engines.
+the rows can never disagree, whatever crashes; a zone is computed from scratch the first
+time it is asked for (`derived.ensure`). Amounts are folded as Decimal; reads that group
+sum in SQL, exactly (`exact.py`).
 """
 
 from __future__ import annotations
@@ -19,23 +20,22 @@ from sqlalchemy import Connection, and_, case, delete, func, insert, select
 
 from tokenusage.store.exact import decimal, exact_sum
 from tokenusage.store.schema import mirror_days as D
-from tokenusage.store.schema import mirror_rows as R
 from tokenusage.usage.buckets import DayTotal
 
-BUILD_CHUNK = 50_000
 Key = tuple[date, str, str]  # day, service, type
 
 
-# One row as the day totals read it: seq, created_at (aware), service, type, amount, tokens,
-# images. Plain tuples: a full sync folds a million of them.
-DayRow = tuple[int, datetime, str, str, Decimal, int, int]
+# One stored row as everything derived from rows reads it (day and hour totals, search):
+# seq, created_at (aware), service, type, amount, tokens, images, description. Plain tuples:
+# a full sync folds a million of them.
+DayRow = tuple[int, datetime, str, str, Decimal, int, int, str]
 # count, amount, tokens, images, min_seq, max_seq
 _Sum = list[Any]
 
 
 def _sums(rows: Iterable[DayRow], tz: ZoneInfo) -> dict[Key, _Sum]:
     out: dict[Key, _Sum] = {}
-    for seq, created_at, service, type_, amount, tokens, images in rows:
+    for seq, created_at, service, type_, amount, tokens, images, _ in rows:
         key = (created_at.astimezone(tz).date(), service, type_)
         found = out.get(key)
         if found is None:
@@ -111,28 +111,6 @@ def add(conn: Connection, generation: int, zone: str, rows: Iterable[DayRow]) ->
             for (day, service, type_), v in merged.items()
         ],
     )
-
-
-def stored_rows(conn: Connection, generation: int, lo: int, hi: int) -> list[DayRow]:
-    found = conn.execute(
-        select(
-            R.c.seq,
-            R.c.created_at,
-            R.c.type,
-            R.c.service_type,
-            R.c.amount,
-            R.c.tokens_used,
-            R.c.images_processed,
-        ).where(R.c.generation == generation, R.c.seq >= lo, R.c.seq <= hi)
-    ).all()
-    return [(s, c, sv, t, Decimal(a), tk, im) for s, c, t, sv, a, tk, im in found]
-
-
-def build(conn: Connection, generation: int, zone: str, min_seq: int, max_seq: int) -> None:
-    """The zone's day totals from the generation's rows (replacing any), in seq chunks."""
-    conn.execute(delete(D).where(D.c.generation == generation, D.c.zone == zone))
-    for lo in range(min_seq, max_seq + 1, BUILD_CHUNK):
-        add(conn, generation, zone, stored_rows(conn, generation, lo, lo + BUILD_CHUNK - 1))
 
 
 def read(

@@ -10,6 +10,7 @@ lacks (a new timezone setting, a store made by an older version) is built once (
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
 from sqlalchemy import Connection, delete, select
 
@@ -17,10 +18,12 @@ from tokenusage.licenseapi.models import Transaction
 from tokenusage.store import days, hours, search
 from tokenusage.store.schema import mirror_days as D
 from tokenusage.store.schema import mirror_features as F
+from tokenusage.store.schema import mirror_rows as R
 
 SEARCH = "search"
 HOURS = "hours"  # hour totals of usage and the service list (zone-independent)
 ALWAYS = frozenset({SEARCH, HOURS})
+BUILD_CHUNK = 50_000  # rows read at a time when a feature is built from stored rows
 
 
 def zone_feature(zone: str) -> str:
@@ -42,43 +45,60 @@ def register(conn: Connection, generation: int, wanted: Iterable[str]) -> None:
 
 def record(conn: Connection, generation: int, numbered: Sequence[tuple[int, Transaction]]) -> None:
     """Fold newly stored `(seq, transaction)` rows into every feature of the generation."""
-    if not numbered:
-        return
-    have = features(conn, generation)
-    zones = [f.removeprefix("zone:") for f in have if f.startswith("zone:")]
-    for zone in zones:
-        days.add(conn, generation, zone, _day_rows(numbered))
-    if HOURS in have:
-        hours.add(
-            conn, generation, ((s, c, sv, t, a) for s, c, sv, t, a, _, _ in _day_rows(numbered))
-        )
-    if SEARCH in have:
-        search.insert(
-            conn,
-            generation,
-            ((seq, tx.description, tx.service_type) for seq, tx in numbered),
-        )
+    if numbered:
+        _fold(conn, generation, features(conn, generation), [_row(s, tx) for s, tx in numbered])
 
 
-def _day_rows(numbered: Sequence[tuple[int, Transaction]]) -> Iterable[days.DayRow]:
-    for seq, tx in numbered:
-        service = tx.service_type
-        if "\x00" in service:  # stored as `storable_text` writes it
-            service = service.replace("\x00", "\ufffd")
-        yield seq, tx.created_at, service, tx.type, tx.amount, tx.tokens_used, tx.images_processed
+def _row(seq: int, tx: Transaction) -> days.DayRow:
+    service = tx.service_type
+    if "\x00" in service:  # stored as `storable_text` writes it
+        service = service.replace("\x00", "\ufffd")
+    amount, tokens, images = tx.amount, tx.tokens_used, tx.images_processed
+    return seq, tx.created_at, service, tx.type, amount, tokens, images, tx.description
+
+
+def _fold(conn: Connection, generation: int, wanted: set[str], rows: list[days.DayRow]) -> None:
+    for feature in sorted(wanted):
+        if feature.startswith("zone:"):
+            days.add(conn, generation, feature.removeprefix("zone:"), rows)
+        elif feature == HOURS:
+            hours.add(conn, generation, rows)
+        elif feature == SEARCH:
+            search.insert(conn, generation, rows)
 
 
 def ensure(conn: Connection, generation: int, min_seq: int, max_seq: int, wanted: str) -> None:
-    """Build `wanted` for the generation if it does not have it yet (caller holds the lock)."""
+    """Build `wanted` for the generation from its stored rows, unless it has it (the caller
+    holds the domain's lock)."""
     if wanted in features(conn, generation):
         return
     if wanted == SEARCH:
-        search.build(conn, generation, min_seq, max_seq)
+        search.drop(conn, generation)
+        search.create(conn, generation)
     elif wanted == HOURS:
-        hours.build(conn, generation, min_seq, max_seq)
+        hours.forget(conn, generation)
     else:
-        days.build(conn, generation, wanted.removeprefix("zone:"), min_seq, max_seq)
+        zone = wanted.removeprefix("zone:")
+        conn.execute(delete(D).where(D.c.generation == generation, D.c.zone == zone))
+    for lo in range(min_seq, max_seq + 1, BUILD_CHUNK):
+        _fold(conn, generation, {wanted}, _stored(conn, generation, lo, lo + BUILD_CHUNK - 1))
     conn.execute(F.insert().values(generation=generation, feature=wanted))
+
+
+def _stored(conn: Connection, generation: int, lo: int, hi: int) -> list[days.DayRow]:
+    found = conn.execute(
+        select(
+            R.c.seq,
+            R.c.created_at,
+            R.c.service_type,
+            R.c.type,
+            R.c.amount,
+            R.c.tokens_used,
+            R.c.images_processed,
+            R.c.description,
+        ).where(R.c.generation == generation, R.c.seq >= lo, R.c.seq <= hi)
+    ).all()
+    return [(s, c, sv, t, Decimal(a), tk, im, d) for s, c, sv, t, a, tk, im, d in found]
 
 
 def forget(conn: Connection, generation: int) -> None:

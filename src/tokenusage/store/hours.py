@@ -14,25 +14,24 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
+from tokenusage.store.days import DayRow
 from tokenusage.store.exact import decimal, exact_sum
 from tokenusage.store.schema import mirror_hours as H
 from tokenusage.store.schema import mirror_rows as R
 from tokenusage.store.schema import mirror_services as S
 
 HOUR = timedelta(hours=1)
-# seq, created_at (aware), service, type, amount
-HourRow = tuple[int, datetime, str, str, Decimal]
 
 
 def floor_hour(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
-def add(conn: Connection, generation: int, rows: Iterable[HourRow]) -> None:
+def add(conn: Connection, generation: int, rows: Iterable[DayRow]) -> None:
     """Fold rows into the hour totals and the service list, in the caller's transaction."""
     fresh: dict[datetime, list[Any]] = {}
     services: set[str] = set()
-    for seq, created_at, service, type_, amount in rows:
+    for seq, created_at, service, type_, amount, *_ in rows:
         services.add(service)
         if type_ != "usage":
             continue
@@ -83,19 +82,6 @@ def _add_services(conn: Connection, generation: int, services: set[str]) -> None
     new = sorted(services - known)
     if new:
         conn.execute(insert(S), [{"generation": generation, "service_type": s} for s in new])
-
-
-def build(conn: Connection, generation: int, min_seq: int, max_seq: int) -> None:
-    conn.execute(delete(H).where(H.c.generation == generation))
-    conn.execute(delete(S).where(S.c.generation == generation))
-    chunk = 50_000
-    for lo in range(min_seq, max_seq + 1, chunk):
-        found = conn.execute(
-            select(R.c.seq, R.c.created_at, R.c.service_type, R.c.type, R.c.amount).where(
-                R.c.generation == generation, R.c.seq >= lo, R.c.seq < lo + chunk
-            )
-        ).all()
-        add(conn, generation, ((s, c, sv, t, Decimal(a)) for s, c, sv, t, a in found))
 
 
 def forget(conn: Connection, generation: int) -> None:

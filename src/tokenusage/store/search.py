@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Connection, column, select, table, text
 from sqlalchemy.sql.elements import ColumnClause
 from sqlalchemy.sql.expression import TableClause
 
+from tokenusage.store.days import DayRow
 from tokenusage.store.schema import mirror_rows as R
 from tokenusage.store.schema import store_meta
 from tokenusage.usage.branding import brand
@@ -81,12 +82,12 @@ def drop(conn: Connection, generation: int) -> None:
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name(generation)}")
 
 
-def insert(conn: Connection, generation: int, rows: Iterable[tuple[int, str, str]]) -> None:
-    """Index `(seq, description, service)` rows.
+def insert(conn: Connection, generation: int, rows: Iterable[DayRow]) -> None:
+    """Index rows (seq, ..., service, ..., description: see `days.DayRow`).
 
     In ascending seq order: FTS5 flushes its pending terms whenever a rowid is not above the
     last one, and a full sync numbers its rows downwards (a flush per row was 20x slower)."""
-    params = sorted((seq, body(d, s)) for seq, d, s in rows)
+    params = sorted((r[0], body(r[7], r[2])) for r in rows)
     if not params:
         return
     key = "rowid" if conn.dialect.name == "sqlite" else "seq"
@@ -95,20 +96,6 @@ def insert(conn: Connection, generation: int, rows: Iterable[tuple[int, str, str
         f"INSERT INTO {name(generation)} ({key}, body) VALUES ({mark}, {mark})",  # noqa: S608
         params,
     )
-
-
-def build(conn: Connection, generation: int, min_seq: int, max_seq: int) -> None:
-    """Create and fill the generation's search table from its rows."""
-    drop(conn, generation)
-    create(conn, generation)
-    chunk = 50_000
-    for lo in range(min_seq, max_seq + 1, chunk):
-        found = conn.execute(
-            select(R.c.seq, R.c.description, R.c.service_type).where(
-                R.c.generation == generation, R.c.seq >= lo, R.c.seq < lo + chunk
-            )
-        ).all()
-        insert(conn, generation, ((s, d, v) for s, d, v in found))
 
 
 def _escaped(q: str) -> str:

@@ -80,8 +80,8 @@ class Insights:
     spend: SpendSoFar
     runway: Runway | None  # None without a known balance
     services: tuple[str, ...]  # every service in the ledger, for the filter (as the API gives)
-    # Equal keys, equal figures: what the store read them from, the range, the second and the
-    # balance (None when made by hand). Pages key their cached fragments by it.
+    # Equal keys, equal chart and breakdowns: the stored version they were read from and the
+    # range (None when made by hand). Pages key the panel's cached HTML by it.
     key: Hashable | None = field(default=None, compare=False)
 
 

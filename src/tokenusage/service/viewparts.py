@@ -86,10 +86,14 @@ def _insights(
 ) -> Insights:
     """Built once per stored version, range, second and balance: a warm page does not redo
     the chart and the breakdowns."""
-    key = (stored.version, filters.first, filters.last, ctx.settings.timezone, balance)
+    # The chart and breakdowns are of the stored version and the range (the key pages cache
+    # their HTML by); the runway also of the second and the balance.
+    shown = (stored.version, filters.first, filters.last, ctx.settings.timezone)
+    key = (shown, asked.now, balance)
     found: Insights | None = ctx.built.get(key) if stored.version else None
     if found is None:
-        found = replace(insights.build(stored, filters, asked, ctx.settings.tz, balance), key=key)
+        built = insights.build(stored, filters, asked, ctx.settings.tz, balance)
+        found = replace(built, key=shown)
         ctx.built[key] = found
     return found
 

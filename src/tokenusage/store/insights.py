@@ -41,8 +41,8 @@ class StoredInsights:
     spend_30d: Decimal
     last_spend_on: date | None
     services: tuple[str, ...]
-    # What these figures are of: equal versions, equal figures (for memos of what is built
-    # from them).
+    # What the day totals and sums are of: equal versions, equal figures (for memos of what
+    # is built from them). The two window spends are also of `InsightQuery.now`.
     version: tuple[Any, ...] = ()
 
 
@@ -70,5 +70,5 @@ def read(
     asked = (query.first, query.last, query.previous, query.spans)
     current, previous, spans, last_spend, services = memo.get(("days", *version, asked), totals)
     spend_7d, spend_30d = memo.get(("spend", *version, query.now), spends)
-    key = (*version, asked, query.now)
+    key = (*version, asked)  # what the days and sums are of; the runway's also of `now`
     return StoredInsights(current, previous, spans, spend_7d, spend_30d, last_spend, services, key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+from datetime import date
 from typing import Any
 
 from markupsafe import Markup
@@ -59,9 +60,9 @@ def overview_context(renderer: Renderer, view: DashboardView, locale: str) -> di
         "cards_html": _cards(renderer, view, locale, currency),
         "table_html": _table(renderer, view, locale, currency),
         "filters_html": _filters(renderer, view, locale, currency),
+        "insights_head_html": _insights_head(renderer, view, locale, currency, today),
         "runway_html": insights.runway_html(renderer, view, locale, currency),
         "insights_html": insights.insights_html(renderer, view, locale, currency),
-        "presets": insights.presets(view.filters, today),
         "download_href": insights.download_href(view.filters),
         "service_name": insights.service_name,
         "data_age": (view.now - as_of).total_seconds() if as_of else 0.0,
@@ -83,6 +84,24 @@ def _cards(renderer: Renderer, view: DashboardView, locale: str, currency: str) 
         view.stats_cache.fetched_at,
     )
     return renderer.fragment("_partials/cards.html", key, locale, currency, view=view)
+
+
+def _insights_head(
+    renderer: Renderer, view: DashboardView, locale: str, currency: str, today: date
+) -> Markup:
+    """The range and the presets: of the filters, the range shown and today."""
+    ins = view.insights
+    if ins is None:
+        return Markup("")
+    key = (view.filters, today, ins.first, ins.last, ins.default_range)
+    return renderer.fragment(
+        "_partials/insights_head.html",
+        key,
+        locale,
+        currency,
+        view=view,
+        presets=functools.partial(insights.presets, view.filters, today),
+    )
 
 
 def _filters(renderer: Renderer, view: DashboardView, locale: str, currency: str) -> Markup:

@@ -9,12 +9,15 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
+from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time, format_timedelta
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 
 MAX_SIGNIFICANT_FRACTION_DIGITS = 6
+# Formatting is pure and Babel is slow: a page formats the same few values on every view.
+_CACHED = 4096
 
 
 def money_places(amount: Decimal, minimum: int) -> int:
@@ -46,6 +49,7 @@ def _exact_for(amount: Decimal) -> AbstractContextManager[Context]:
     return localcontext(prec=max(28, len(amount.as_tuple().digits) + spread + 10))
 
 
+@lru_cache(maxsize=_CACHED)
 def format_money(amount: Decimal, currency: str, locale: str) -> str:
     """`$0.0005`, `-$1,234.50`, `R$ 25,00`: the locale's currency pattern, honest digits."""
     places = money_places(amount, get_currency_precision(currency))
@@ -61,6 +65,7 @@ def format_money(amount: Decimal, currency: str, locale: str) -> str:
         )
 
 
+@lru_cache(maxsize=_CACHED)
 def format_int(n: int, locale: str) -> str:
     """`1,234,567` in en, `1.234.567` in pt_BR."""
     return format_decimal(n, locale=locale)
@@ -72,6 +77,7 @@ def _local(dt: datetime, tz: tzinfo) -> datetime:
     return dt.astimezone(tz)
 
 
+@lru_cache(maxsize=_CACHED)
 def format_table_date(dt: datetime, tz: tzinfo, locale: str) -> str:
     """The manual's "Mon Day, HH:MM", localised: "Nov 24, 13:05", "24 de nov. 13:05".
 
@@ -86,6 +92,7 @@ def format_table_date(dt: datetime, tz: tzinfo, locale: str) -> str:
     return str(glue).format(time, day)
 
 
+@lru_cache(maxsize=_CACHED)
 def format_datetime_full(dt: datetime, tz: tzinfo, locale: str) -> str:
     """An unambiguous timestamp for "Last updated" and the debug page.
 

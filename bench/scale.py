@@ -5,7 +5,8 @@ Each size's demo ledger is seeded with `tokenusage licenseserver seed` into SQLi
 the reference server in a process of its own, then mirrored into a SQLite and a PostgreSQL store
 (a throwaway cluster, as the tests start one). Per-view and per-command costs are sampled
 alternately on the two sizes, so that other work on the machine weighs on both alike. Prints
-medians and the 10M / 1M ratio against the targets: per-view and per-command costs <= 1.5x, the
+medians (of full syncs: the small one is run before and after the large one, and averaged) and
+the 10M / 1M ratio against the targets: per-view and per-command costs <= 1.5x, the
 full sync <= 11x (linear), peak RSS flat; and the CPU time of a full sync on each side, which
 load on the machine does not inflate. Everything is removed at the end unless `--dir` is given.
 """
@@ -188,24 +189,46 @@ def psql(cluster: Cluster, sql: str) -> Any:
         return None if row is None else row[0]
 
 
-def full_sync(size: Size, engine: str, cluster: Cluster | None) -> None:
-    data = size.root / f"dashboard-{engine}-{size.rows}"
+def full_sync(size: Size, engine: str, cluster: Cluster | None, run: int) -> dict[str, float]:
+    """A full sync into a new store; the first run's store is kept for the warm measures."""
+    data = size.root / f"dashboard-{engine}-{size.rows}-{run}"
     data.mkdir()
     url = cluster.create_database() if cluster is not None else ""
     store = {"api": size.api, "data_dir": str(data), "database_url": url, "ledger": size.db_url}
-    size.stores[engine] = store
     server_cpu = cpu_seconds(size.server_pid)
     done = run_measured([sys.executable, str(HERE / "_scale_child.py"), "full", json.dumps(store)])
     result = json.loads(done["out"])
     assert not result["problems"], result["problems"]
-    part = size.part(engine)
-    part["full"], part["rss full"], part["cpu full"] = result["seconds"], done["rss"], done["cpu"]
-    part["cpu server"] = cpu_seconds(size.server_pid) - server_cpu
+    out = {
+        "full": result["seconds"],
+        "rss full": done["rss"],
+        "cpu full": done["cpu"],
+        "cpu server": cpu_seconds(size.server_pid) - server_cpu,
+    }
     say(
-        f"{engine}: full sync of {result['rows']:,} rows {part['full']:.1f} s; CPU "
-        f"{part['cpu full']:.1f} s here, {part['cpu server']:.1f} s in the server; "
-        f"peak RSS {part['rss full']:.0f} MB"
+        f"{engine}: full sync of {result['rows']:,} rows {out['full']:.1f} s; CPU "
+        f"{out['cpu full']:.1f} s here, {out['cpu server']:.1f} s in the server; "
+        f"peak RSS {out['rss full']:.0f} MB"
     )
+    if run == 0:
+        size.stores[engine] = store
+    else:
+        shutil.rmtree(data)
+        if cluster is not None:
+            psql(cluster, f'DROP DATABASE "{url.rsplit("/", 1)[1]}"')
+    return out
+
+
+def full_syncs(sizes: list[Size], engine: str, cluster: Cluster | None) -> None:
+    """The small size before and after the large one (the mean of both): a load that comes
+    and goes then weighs on both sizes more alike."""
+    small, big = sizes
+    runs = [full_sync(small, engine, cluster, 0), full_sync(big, engine, cluster, 0)]
+    runs.append(full_sync(small, engine, cluster, 1))
+    for key in runs[0]:
+        small.part(engine)[key] = (runs[0][key] + runs[2][key]) / 2
+        big.part(engine)[key] = runs[1][key]
+    small.part(engine)["rss full"] = max(runs[0]["rss full"], runs[2]["rss full"])
 
 
 def measure_dashboards(sizes: list[Size], engine: str) -> None:
@@ -326,9 +349,8 @@ def main() -> None:
             size.api, proc = stack.enter_context(tokenusage_child(serve, "/"))
             size.server_pid = proc.pid
             say(f"{size.rows:,}: deep page plan: {deep_page_plan(size)}")
-        for size in sizes:
-            for engine in engines:
-                full_sync(size, engine, cluster if engine == "postgresql" else None)
+        for engine in engines:
+            full_syncs(sizes, engine, cluster if engine == "postgresql" else None)
         measure_servers(sizes)
         for engine in engines:
             measure_dashboards(sizes, engine)

@@ -19,10 +19,8 @@ import os
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -38,6 +36,15 @@ from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from tests.support.pgcluster import Cluster, running_cluster
 
 from _common import cpu_seconds, tokenusage_child
+from _measure import (
+    DiskWatch,
+    alternate,
+    disk_mb,
+    postmaster_pid,
+    psql,
+    run_measured,
+    tree_cpu_seconds,
+)
 from tokenusage.licenseserver.demo import DEMO_DOMAIN, DEMO_EMAIL, DEMO_KEY
 from tokenusage.licenseserver.entries import page_query
 
@@ -49,6 +56,7 @@ COMMAND_ROUNDS = 7
 # (label, key, unit, largest 10M / 1M ratio wanted)
 SERVER_ROWS = (
     ("seed (`licenseserver seed`)", "seed", "s", 11.0),
+    ("seed: CPU", "seed cpu", "s", 11.0),
     ("user/stats", "stats", "ms", 1.5),
     ("newest page, limit=10000", "newest", "ms", 1.5),
     ("deep before_id page, limit=10000", "deep", "ms", 1.5),
@@ -59,6 +67,7 @@ DASHBOARD_ROWS = (
     ("full sync, end to end", "full", "s", 11.0),
     ("full sync: dashboard process CPU", "cpu full", "s", 11.0),
     ("full sync: reference server CPU", "cpu server", "s", 11.0),
+    ("full sync: PostgreSQL server CPU", "cpu postgres", "s", 11.0),
     ("peak RSS of the full sync", "rss full", "MB", 1.2),
     ("warm page 1, view memo off", "page 1", "ms", 1.5),
     ("warm middle page, view memo off", "middle page", "ms", 1.5),
@@ -96,42 +105,11 @@ class Size:
         return self.results.setdefault(name, {})
 
 
-def run_measured(args: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Wall seconds, CPU seconds, peak RSS (MB) and stdout of a child process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, env=env)
-    assert proc.stdout is not None
-    out = proc.stdout.read().decode()
-    _, status, usage = os.wait4(proc.pid, 0)
-    if status != 0:
-        raise RuntimeError(f"{' '.join(args[:3])} failed ({status}): {out[-2000:]}")
-    return {
-        "wall": time.perf_counter() - start,
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "rss": usage.ru_maxrss / 1024,
-        "out": out,
-    }
-
-
-def disk_mb(path: Path) -> float:
-    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
-    return sum(p.stat().st_blocks * 512 for p in files) / 1e6
-
-
-def alternate(sizes: list[Size], rounds: int, sample: Callable[[Size], float]) -> list[float]:
-    """Median of `sample` per size, taking one sample of each size in turn."""
-    samples: list[list[float]] = [[] for _ in sizes]
-    for _ in range(rounds):
-        for i, size in enumerate(sizes):
-            samples[i].append(sample(size))
-    return [statistics.median(s) for s in samples]
-
-
 def seed(size: Size) -> None:
     done = run_measured(
         [str(EXE), "licenseserver", "seed", "--db", size.db_url, "-n", str(size.rows)]
     )
-    size.part("server")["seed"] = done["wall"]
+    size.part("server")["seed"], size.part("server")["seed cpu"] = done["wall"], done["cpu"]
     say(f"seeded {size.rows:,} rows in {done['wall']:.1f} s (peak RSS {done['rss']:.0f} MB)")
 
 
@@ -180,15 +158,6 @@ def measure_servers(sizes: list[Size]) -> None:
         size.part("server")["usage"] = p50
 
 
-def psql(cluster: Cluster, sql: str) -> Any:
-    import psycopg
-
-    dsn = f"host=127.0.0.1 port={cluster.port} user=postgres dbname=postgres"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        row = conn.execute(sql).fetchone() if sql.startswith("SELECT") else None
-        return None if row is None else row[0]
-
-
 def full_sync(size: Size, engine: str, cluster: Cluster | None, run: int) -> dict[str, float]:
     """A full sync into a new store; the first run's store is kept for the warm measures."""
     data = size.root / f"dashboard-{engine}-{size.rows}-{run}"
@@ -196,6 +165,7 @@ def full_sync(size: Size, engine: str, cluster: Cluster | None, run: int) -> dic
     url = cluster.create_database() if cluster is not None else ""
     store = {"api": size.api, "data_dir": str(data), "database_url": url, "ledger": size.db_url}
     server_cpu = cpu_seconds(size.server_pid)
+    pg_cpu = 0.0 if cluster is None else tree_cpu_seconds(postmaster_pid(cluster))
     done = run_measured([sys.executable, str(HERE / "_scale_child.py"), "full", json.dumps(store)])
     result = json.loads(done["out"])
     assert not result["problems"], result["problems"]
@@ -205,9 +175,12 @@ def full_sync(size: Size, engine: str, cluster: Cluster | None, run: int) -> dic
         "cpu full": done["cpu"],
         "cpu server": cpu_seconds(size.server_pid) - server_cpu,
     }
+    if cluster is not None:
+        out["cpu postgres"] = tree_cpu_seconds(postmaster_pid(cluster)) - pg_cpu
+    postgres = f", {out['cpu postgres']:.1f} s in PostgreSQL" if "cpu postgres" in out else ""
     say(
         f"{engine}: full sync of {result['rows']:,} rows {out['full']:.1f} s; CPU "
-        f"{out['cpu full']:.1f} s here, {out['cpu server']:.1f} s in the server; "
+        f"{out['cpu full']:.1f} s here, {out['cpu server']:.1f} s in the server{postgres}; "
         f"peak RSS {out['rss full']:.0f} MB"
     )
     if run == 0:
@@ -275,28 +248,6 @@ def measure_disk(sizes: list[Size], cluster: Cluster | None) -> None:
                 size.part(engine)["disk"] = disk_mb(Path(store["data_dir"]))
 
 
-class DiskWatch:
-    """The most disk the run took at any moment: free space sampled every second."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.start = shutil.disk_usage(path).free
-        self.low = self.start
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(1.0):
-            self.low = min(self.low, shutil.disk_usage(self.path).free)
-
-    def stop(self) -> float:
-        """Peak GB taken (by this run, and by anything else writing to the disk meanwhile)."""
-        self._stop.set()
-        self._thread.join()
-        return (self.start - self.low) / 1e9
-
-
 def table(sizes: list[Size], engines: list[str]) -> str:
     small, big = sizes
     lines = [
@@ -305,6 +256,8 @@ def table(sizes: list[Size], engines: list[str]) -> str:
     ]
     for part, rows in (("server", SERVER_ROWS), *((e, DASHBOARD_ROWS) for e in engines)):
         for label, key, unit, target in rows:
+            if key not in small.results[part]:
+                continue
             a, b = small.results[part][key], big.results[part][key]
             ratio = b / a if a else float("inf")
             goal = (

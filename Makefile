@@ -66,7 +66,7 @@ bench: $(STAMP)
 	done
 
 # Issue 12: 1M and 10M-row ledgers, each mirrored into SQLite and PostgreSQL, and the 10M / 1M
-# ratio of every cost (about 30 minutes and 20 GB of disk on 2 cores). Not part of `make bench`.
+# ratio of every cost (about 20 minutes and 12 GB of disk on 2 cores). Not part of `make bench`.
 # BENCH_SCALE_ARGS passes options, e.g. --sizes 100000,1000000 or --dir /big/disk.
 bench-scale: $(STAMP)
 	$(PY) bench/scale.py $(BENCH_SCALE_ARGS)

@@ -1,5 +1,5 @@
 """Issue 12: what every view, command and sync costs at 1M and at 10M rows (`make bench-scale`;
-not part of `make bench`, which runs `bench/bench_*.py`: the 10M run takes about half an hour).
+not part of `make bench`, which runs `bench/bench_*.py`: it takes about 20 minutes).
 
 Each size's demo ledger is seeded with `tokenusage licenseserver seed` into SQLite and served by
 the reference server in a process of its own, then mirrored into a SQLite and a PostgreSQL store

@@ -44,6 +44,18 @@ def tokenusage_process(
 ) -> Iterator[str]:
     """`tokenusage ARGS --port P` (or `command ARGS --port P`) in its own process (client and
     server then do not share a GIL), once `probe` answers; yields its base URL."""
+    with tokenusage_child(args, probe, env, command) as (url, _proc):
+        yield url
+
+
+@contextmanager
+def tokenusage_child(
+    args: list[str],
+    probe: str,
+    env: dict[str, str] | None = None,
+    command: list[str] | None = None,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """As `tokenusage_process`, and the process itself (to read its CPU time)."""
     port = free_port()
     exe = command or [str(Path(sys.executable).with_name("tokenusage"))]
     proc = subprocess.Popen(
@@ -63,10 +75,16 @@ def tokenusage_process(
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise RuntimeError(f"tokenusage {args[0]} did not start") from None
                 time.sleep(0.1)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a running process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager

@@ -6,9 +6,14 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tests.fixtures import SEED_END
 from tokenusage.licenseserver.demo import seed_demo
 from tokenusage.licenseserver.ledger import Ledger
+from tokenusage.licenseserver.prices import PRICE_FIELDS, UnitCost, usage_cost
+from tokenusage.licenseserver.schema import to_units
 from tokenusage.store.engine import make_engine
 
 
@@ -64,3 +69,17 @@ def test_balance_option_ends_exactly_there(tmp_path: Path) -> None:
         led, lid = seeded(tmp_path / f"{target}.db", 2500, seed=9, balance=target)
         assert Decimal(led.stats(lid)["balance"]) == target
         led.engine.dispose()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    prices=st.tuples(*[st.decimals(min_value=0, max_value=1000, places=8)] * 4),
+    counts=st.tuples(*[st.integers(min_value=0, max_value=10**9)] * 4),
+)
+def test_unit_cost_of_the_seed_equals_usage_cost(
+    prices: tuple[Decimal, ...], counts: tuple[int, int, int, int]
+) -> None:
+    table = dict(zip(PRICE_FIELDS, prices, strict=True))
+    inputs, completions, cached, images = counts
+    exact = usage_cost(table, inputs, completions, cached, images)
+    assert UnitCost(table)(inputs, completions, cached, images) == to_units(exact)

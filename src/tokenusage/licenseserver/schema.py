@@ -2,6 +2,10 @@
 
 Money is stored as integer units of 10^-8 dollars (`*_units`): exact on every engine, and summable
 in SQL without NUMERIC quirks on SQLite.
+
+`ledger_totals` holds each licence's sums over its entries, kept in the same transaction as every
+ledger write (see `totals.py`), so `user/stats` and a history page's `total` cost one key lookup
+at any ledger size instead of a scan.
 """
 
 from __future__ import annotations
@@ -52,6 +56,21 @@ ledger = Table(
     Column("description", Text, nullable=False, default=""),
     Index("ix_ledger_licence_id", "licence_id", "id"),
     sqlite_autoincrement=True,
+)
+
+ledger_totals = Table(
+    "ledger_totals",
+    metadata,
+    Column("licence_id", Integer, ForeignKey("licences.id"), primary_key=True),
+    Column("entries", BigInteger, nullable=False),
+    Column("balance_units", BigInteger, nullable=False),
+    Column("used_units", BigInteger, nullable=False),
+    Column("tokens", BigInteger, nullable=False),
+    Column("api_calls", BigInteger, nullable=False),
+    Column("images", BigInteger, nullable=False),
+    # The newest entry id counted: entries above it (written by a version of the server that
+    # kept no totals) are added when the ledger is next opened.
+    Column("last_id", BigInteger, nullable=False),
 )
 
 pricing = Table(

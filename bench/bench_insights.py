@@ -134,10 +134,11 @@ def group_by_sql(sqlite: bool) -> str:
     )
 
 
-def _spread(rng: Any, n: int, end: datetime, timestamps: Any) -> list[datetime]:
-    """`n` demo timestamps over the two years a 1M-row demo ledger covers."""
-    wide = timestamps(rng, 730 * 250, end)
-    return sorted(rng.sample(wide, n))
+def _spread(rng: Any, n: int, end: datetime, timestamps: Any) -> tuple[datetime, list[int]]:
+    """`n` demo timestamps over the two years a 1M-row demo ledger covers (as the demo's
+    `_timestamps`: the period's start and sorted second offsets from it)."""
+    start, wide = timestamps(rng, 730 * 250, end)
+    return start, sorted(rng.sample(wide, n))
 
 
 def measure(engine: str, big: Probe, small: Probe, short: Probe) -> list[str]:

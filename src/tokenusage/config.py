@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     allowed_hosts: Names = ()
     # Strict-Transport-Security on answers over HTTPS (never over plain HTTP); 0 turns it off.
     hsts_max_age: int = Field(31_536_000, ge=0)
+    # Requests a minute each API token may make (per replica); beyond it the API answers 429.
+    api_rate_limit: int = Field(600, ge=1)
     # What `tokenusage serve` logs; tracebacks of unexpected errors only at debug.
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 

@@ -19,8 +19,11 @@ from starlette.routing import BaseRoute, Mount, Route
 from tests.support.dashboard import RunningDashboard, sign_in
 from tests.web.pagetools import Node, page_csrf, parse
 from tests.web.support import signed_in
+from tokenusage.web.apiauth import is_token_path
 
 PUBLIC = {("/login", "GET"), ("/login", "POST"), ("/static", "MOUNT")}
+# The JSON API's own description needs no token; the rest of /api needs one (not a session).
+TOKEN_PUBLIC = {("/api/v1/openapi.json", "GET")}
 
 
 def endpoints(routes: list[BaseRoute], prefix: str = "") -> Iterator[tuple[str, str]]:
@@ -70,6 +73,13 @@ def test_everything_but_sign_in_and_static_files_needs_an_admin(
         verb = "GET" if method == "MOUNT" else method
         page = anonymous.request(verb, probe)
         api = anonymous.request(verb, probe, headers={"accept": "application/json"})
+        if is_token_path(path):
+            if (path, method) in TOKEN_PUBLIC:
+                assert page.status_code == 200, path
+                continue
+            assert page.status_code == api.status_code == 401, (path, method)
+            assert "Bearer" in api.json()["error"], (path, method)
+            continue
         if page.status_code not in (303, 401):
             public.add((path, method))
             continue

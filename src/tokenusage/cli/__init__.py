@@ -20,6 +20,7 @@ COMMANDS = {
     "usage": "tokenusage.cli.usage_cmd:usage",
     "cache": "tokenusage.cli.status_cmds:cache",
     "admin": "tokenusage.cli.admin_cmds:admin",
+    "token": "tokenusage.cli.token_cmds:token",
     "licenseserver": "tokenusage.cli.licenseserver_cmds:licenseserver",
 }
 

@@ -39,7 +39,7 @@ from tokenusage.service.model import (
     DebugInfo,
 )
 from tokenusage.service.problems import Kind, Problem, Where, unique
-from tokenusage.store import Cached, Store, StoreError
+from tokenusage.store import Cached, MirrorRow, Store, StoreError
 from tokenusage.usage.buckets import By, UsageRow
 from tokenusage.usage.filters import Filters
 
@@ -294,6 +294,25 @@ class DashboardService:
             return [], [self._not_configured()]
         rows, problems = await insights.usage(self.ctx, self.history, filters, by)
         return rows, unique([*self._problems(), *problems])
+
+    async def transactions(
+        self, filters: Filters, before_id: int | None, limit: int
+    ) -> tuple[list[MirrorRow] | None, bool, list[Problem]]:
+        """For the JSON API: up to `limit` rows matching `filters` older than transaction
+        `before_id` (the newest without), newest first, from the mirror (brought up to date
+        first), None without a mirror; whether more follow; and what went wrong."""
+        if not self.settings.licence_configured:
+            return None, False, [self._not_configured()]
+        problems: list[Problem] = []
+        await self.history.ensure(problems)
+        found = await self.ctx.stored(
+            lambda s: s.transactions_before(self.identity, filters, before_id, limit + 1),
+            problems,
+        )
+        every = unique([*self._problems(), *problems])
+        if found is None:
+            return None, False, every
+        return found[:limit], len(found) > limit, every
 
     async def debug(self, live: bool = True) -> DebugInfo:
         """The Debug API page: settings, store status and, with `live`, the raw answers of

@@ -268,6 +268,22 @@ class Store(SharedState):
             if gen is not None:
                 yield from filtered.iter_export(conn, gen.generation, self.zone, filters, batch)
 
+    def transactions_before(
+        self, domain_hash: str, filters: Filters, before_id: int | None, limit: int
+    ) -> list[MirrorRow] | None:
+        """Up to `limit` rows matching `filters` older than transaction `before_id` (the
+        newest without), newest first; None without a mirror. See `filtered.before`."""
+        if filters.active:
+            self.read_view(domain_hash, "", 1, lambda _: 1, filters=filters)  # builds what it needs
+        with self._db.read() as conn:
+            gen = mirror.current(conn, domain_hash)
+            if gen is None:
+                return None
+            rows = filtered.before(
+                conn, gen.generation, self.zone, filters, mirror.ROW_COLUMNS, before_id, limit
+            )
+            return [mirror.mirror_row(r) for r in rows]
+
     def mirror_status(self, domain_hash: str) -> MirrorStatus:
         with self._db.read() as conn:
             return mirror.status(conn, domain_hash)

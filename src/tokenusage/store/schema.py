@@ -270,3 +270,15 @@ leases = Table(
     Column("holder", String(200), nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
 )
+
+# -- the read-only JSON API and /metrics -----------------------------------------------------
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("name", String(150), primary_key=True),
+    # SHA-256 of the bearer token: the token itself is shown once and never stored.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime),
+)

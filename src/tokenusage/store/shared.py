@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from tokenusage.store import admins, leases, sessions, throttle
+from tokenusage.store import admins, leases, sessions, throttle, tokens
 from tokenusage.store.engine import Database
 from tokenusage.store.sessions import SessionRecord
+from tokenusage.store.tokens import TOUCH_EVERY, TokenRecord
 
 
 class SharedState:
@@ -88,3 +89,32 @@ class SharedState:
     def lease_holder(self, name: str) -> str | None:
         with self._db.read() as conn:
             return leases.holder(conn, name, self._clock())
+
+    # -- API tokens ------------------------------------------------------------------------
+
+    def create_token(self, name: str, token_hash: str) -> bool:
+        """False when a token of that name exists already."""
+        with self._db.write(counted=False) as conn:
+            return tokens.create(conn, name, token_hash, self._clock())
+
+    def list_tokens(self) -> list[TokenRecord]:
+        with self._db.read() as conn:
+            return tokens.listing(conn)
+
+    def revoke_token(self, name: str) -> bool:
+        with self._db.write(counted=False) as conn:
+            return tokens.revoke(conn, name)
+
+    def check_token(self, token_hash: str) -> str | None:
+        """The name of the token with that hash, None when there is none (or it was
+        revoked); its last use is recorded, at most once a minute."""
+        with self._db.read() as conn:
+            found = tokens.find(conn, token_hash)
+        if found is None:
+            return None
+        name, last = found
+        now = self._clock()
+        if last is None or now - last >= TOUCH_EVERY:
+            with self._db.write(counted=False) as conn:
+                tokens.touch(conn, token_hash, now)
+        return name

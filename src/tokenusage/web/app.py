@@ -27,7 +27,7 @@ from tokenusage.service import DashboardService
 from tokenusage.web.edge import EdgeMiddleware
 from tokenusage.web.i18n import N_
 from tokenusage.web.render import STATIC, Renderer
-from tokenusage.web.routes import actions, download, pages, signin
+from tokenusage.web.routes import actions, api, download, pages, signin
 from tokenusage.web.security import (
     FriendlyErrorsMiddleware,
     GuardMiddleware,
@@ -50,6 +50,7 @@ def routes() -> list[BaseRoute]:
         *actions.ROUTES,
         *download.ROUTES,
         *signin.ROUTES,
+        *api.ROUTES,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 

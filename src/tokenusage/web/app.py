@@ -27,7 +27,7 @@ from tokenusage.service import DashboardService
 from tokenusage.web.edge import EdgeMiddleware
 from tokenusage.web.i18n import N_
 from tokenusage.web.render import STATIC, Renderer
-from tokenusage.web.routes import actions, api, download, pages, signin
+from tokenusage.web.routes import actions, api, download, pages, signin, tokens
 from tokenusage.web.security import (
     FriendlyErrorsMiddleware,
     GuardMiddleware,
@@ -51,6 +51,7 @@ def routes() -> list[BaseRoute]:
         *download.ROUTES,
         *signin.ROUTES,
         *api.ROUTES,
+        *tokens.ROUTES,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 

@@ -16,12 +16,11 @@ from openapi_spec_validator import validate
 from tests.fixtures import RunningLicenseServer
 from tests.support.dashboard import RunningDashboard, running_dashboard, wait_synced
 from tests.web.support import signed_in
-from tokenusage.service.jsonout import view_json
+from tokenusage.service.jsonout import decode_cursor, encode_cursor, view_json
 from tokenusage.service.tokens import ApiTokens, RateLimit
 from tokenusage.store import Store
 from tokenusage.usage.filters import Filters
 from tokenusage.web.openapi import document
-from tokenusage.web.routes.api import decode_cursor, encode_cursor
 
 
 def make_token(dash: RunningDashboard, name: str) -> str:

@@ -15,8 +15,8 @@ from jsonschema import Draft202012Validator
 
 from tests.support.dashboard import RunningDashboard, wait_synced
 from tests.web.test_api import make_token
+from tokenusage.service.jsonout import encode_cursor
 from tokenusage.web.openapi import document
-from tokenusage.web.routes.api import encode_cursor
 
 DOC = document()
 ANY_TEXT = st.text(max_size=30)

@@ -23,6 +23,7 @@ from tokenusage.licenseapi.client import LicenseApiClient
 from tokenusage.licenseapi.models import History
 from tokenusage.service import debug as debug_page
 from tokenusage.service import export, insights, viewparts
+from tokenusage.service.apipages import TransactionPages
 from tokenusage.service.assemble import (
     LiveHistory,
     Page,
@@ -39,7 +40,7 @@ from tokenusage.service.model import (
     DebugInfo,
 )
 from tokenusage.service.problems import Kind, Problem, Where, unique
-from tokenusage.store import Cached, MirrorRow, Store, StoreError
+from tokenusage.store import Cached, Store, StoreError
 from tokenusage.usage.buckets import By, UsageRow
 from tokenusage.usage.filters import Filters
 
@@ -69,6 +70,7 @@ class DashboardService:
         self.history = HistorySync(self.ctx)
         self.live = LiveHistory()
         self.memo = ViewMemo(settings.view_memo_seconds)
+        self.api_pages = TransactionPages()
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> DashboardService:
@@ -297,22 +299,17 @@ class DashboardService:
 
     async def transactions(
         self, filters: Filters, before_id: int | None, limit: int
-    ) -> tuple[list[MirrorRow] | None, bool, list[Problem]]:
-        """For the JSON API: up to `limit` rows matching `filters` older than transaction
-        `before_id` (the newest without), newest first, from the mirror (brought up to date
-        first), None without a mirror; whether more follow; and what went wrong."""
+    ) -> tuple[bytes | None, list[Problem]]:
+        """For the JSON API: the page of up to `limit` rows matching `filters` older than
+        transaction `before_id` (the newest without), newest first, as the JSON object
+        `{"transactions", "next_cursor"}` (and `problems` when there are); None without a
+        mirror. See `apipages`."""
         if not self.settings.licence_configured:
-            return None, False, [self._not_configured()]
-        problems: list[Problem] = []
-        await self.history.ensure(problems)
-        found = await self.ctx.stored(
-            lambda s: s.transactions_before(self.identity, filters, before_id, limit + 1),
-            problems,
+            return None, [self._not_configured()]
+        body, problems = await self.api_pages.page(
+            self.ctx, self.history, filters, before_id, limit
         )
-        every = unique([*self._problems(), *problems])
-        if found is None:
-            return None, False, every
-        return found[:limit], len(found) > limit, every
+        return body, unique([*self._problems(), *problems])
 
     async def debug(self, live: bool = True) -> DebugInfo:
         """The Debug API page: settings, store status and, with `live`, the raw answers of

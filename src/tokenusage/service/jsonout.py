@@ -4,6 +4,9 @@ string, times ISO 8601; service types and descriptions are branded as everywhere
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -14,6 +17,8 @@ from tokenusage.service.model import CacheInfo, DashboardView
 from tokenusage.store import MirrorRow
 from tokenusage.usage.branding import brand
 from tokenusage.usage.runway import Runway
+
+_CURSOR = re.compile(r"v1:([0-9]{1,19})")
 
 
 def plain(value: Any) -> Any:
@@ -82,3 +87,22 @@ def transaction_json(row: MirrorRow) -> dict[str, Any]:
         "completion_tokens": row.completion_tokens,
         "cached_tokens": row.cached_tokens,
     }
+
+
+def encode_cursor(before_id: int) -> str:
+    """The API's opaque cursor for "the rows older than transaction `before_id`"."""
+    return base64.urlsafe_b64encode(f"v1:{before_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> int | None:
+    """The id a cursor names; None when it is not one of ours."""
+    if len(text) > 64:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("ascii")
+    except (binascii.Error, ValueError):
+        return None
+    found = _CURSOR.fullmatch(raw)
+    if found is None or int(found[1]) >= 2**63:
+        return None
+    return int(found[1])

@@ -268,11 +268,19 @@ class Store(SharedState):
             if gen is not None:
                 yield from filtered.iter_export(conn, gen.generation, self.zone, filters, batch)
 
+    def mirror_version(self, domain_hash: str) -> tuple[int, datetime, int] | None:
+        """(generation, started_at, max_seq) of the current mirror, None without one: rows
+        older than a given id stay as they are while the first two do (appends are newer)."""
+        with self._db.read() as conn:
+            gen = mirror.current(conn, domain_hash)
+            return None if gen is None else (gen.generation, gen.started_at, gen.max_seq)
+
     def transactions_before(
         self, domain_hash: str, filters: Filters, before_id: int | None, limit: int
-    ) -> list[MirrorRow] | None:
+    ) -> tuple[tuple[int, datetime, int], list[MirrorRow]] | None:
         """Up to `limit` rows matching `filters` older than transaction `before_id` (the
-        newest without), newest first; None without a mirror. See `filtered.before`."""
+        newest without), newest first, with the `mirror_version` they come from; None without
+        a mirror. See `filtered.before`."""
         if filters.active:
             self.read_view(domain_hash, "", 1, lambda _: 1, filters=filters)  # builds what it needs
         with self._db.read() as conn:
@@ -282,7 +290,8 @@ class Store(SharedState):
             rows = filtered.before(
                 conn, gen.generation, self.zone, filters, mirror.ROW_COLUMNS, before_id, limit
             )
-            return [mirror.mirror_row(r) for r in rows]
+            version = (gen.generation, gen.started_at, gen.max_seq)
+            return version, [mirror.mirror_row(r) for r in rows]
 
     def mirror_status(self, domain_hash: str) -> MirrorStatus:
         with self._db.read() as conn:

@@ -7,8 +7,6 @@ id of the last row sent), so a page stays put while newer rows arrive.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from typing import Any
 
@@ -17,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tokenusage.service import Problem
-from tokenusage.service.jsonout import transaction_json, view_json
+from tokenusage.service.jsonout import decode_cursor, view_json
 from tokenusage.usage.buckets import By
 from tokenusage.web.insights import request_filters
 from tokenusage.web.openapi import document
@@ -26,30 +24,11 @@ from tokenusage.web.state import web_state
 BY: tuple[By, ...] = ("day", "week", "month", "service", "type")
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-_CURSOR = re.compile(r"v1:([0-9]{1,19})")
 _DIGITS = re.compile(r"[0-9]{1,7}")
 
 
 def api_error(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
-
-
-def encode_cursor(before_id: int) -> str:
-    return base64.urlsafe_b64encode(f"v1:{before_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(text: str) -> int | None:
-    """The id a cursor names; None when it is not one of ours."""
-    if len(text) > 64:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("ascii")
-    except (binascii.Error, ValueError):
-        return None
-    found = _CURSOR.fullmatch(raw)
-    if found is None or int(found[1]) >= 2**63:
-        return None
-    return int(found[1])
 
 
 def _unavailable(problems: list[Problem]) -> JSONResponse:
@@ -83,16 +62,10 @@ async def transactions(request: Request) -> Response:
     if errors:
         return api_error(400, "; ".join(errors), errors=errors)
     service = web_state(request).service
-    rows, more, problems = await service.transactions(filters, before_id, limit)
-    if rows is None:
+    body, problems = await service.transactions(filters, before_id, limit)
+    if body is None:
         return _unavailable(problems)
-    body: dict[str, Any] = {
-        "transactions": [transaction_json(r) for r in rows],
-        "next_cursor": encode_cursor(rows[-1].id) if more and rows else None,
-    }
-    if problems:
-        body["problems"] = [p.as_json() for p in problems]
-    return JSONResponse(body)
+    return Response(body, media_type="application/json")
 
 
 async def usage(request: Request) -> Response:

@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     hsts_max_age: int = Field(31_536_000, ge=0)
     # Requests a minute each API token may make (per replica); beyond it the API answers 429.
     api_rate_limit: int = Field(600, ge=1)
+    # /metrics without an API token, for a scrape on a private network.
+    metrics_public: bool = False
     # What `tokenusage serve` logs; tracebacks of unexpected errors only at debug.
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 

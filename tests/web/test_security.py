@@ -59,6 +59,7 @@ def routes(reader_dashboard: RunningDashboard) -> list[tuple[str, str]]:
         ("/api/v1/summary", "GET"),
         ("/api/v1/transactions", "GET"),
         ("/api/v1/usage", "GET"),
+        ("/metrics", "GET"),
     }
     assert expected | PUBLIC <= set(found), "the enumeration misses routes"
     return found

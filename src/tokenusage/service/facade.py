@@ -32,6 +32,7 @@ from tokenusage.service.assemble import (
     live_page,
 )
 from tokenusage.service.context import Context
+from tokenusage.service.figures import Figures, figures_of
 from tokenusage.service.flights import Deadline, Upstream
 from tokenusage.service.freshness import ACCOUNT, PRICING, STATS, Fetched, Piece, obtain, source_of
 from tokenusage.service.history import FULL, INCREMENTAL, FirstPage, HistorySync
@@ -310,6 +311,14 @@ class DashboardService:
             self.ctx, self.history, filters, before_id, limit
         )
         return body, unique([*self._problems(), *problems])
+
+    async def figures(self) -> Figures:
+        """The ledger's figures of /metrics: balance, runway, spend per service, sync times."""
+        view = await self.view(1)
+        rows: list[UsageRow] = []
+        if view.has_data:
+            rows, _ = await self.usage(Filters(), "service")
+        return figures_of(view, rows)
 
     async def debug(self, live: bool = True) -> DebugInfo:
         """The Debug API page: settings, store status and, with `live`, the raw answers of

@@ -46,7 +46,7 @@ async def guard_api(
     path = scope["path"]
     if scope["method"] not in READS:
         response = _json(405, "the API is read-only: use GET", {"allow": "GET, HEAD"})
-    elif path in PUBLIC:
+    elif path in PUBLIC or (path == "/metrics" and web.settings.metrics_public):
         await app(scope, receive, send)
         return
     elif (token := bearer(request)) is None:

@@ -60,6 +60,11 @@ def routes(reader_dashboard: RunningDashboard) -> list[tuple[str, str]]:
         ("/api/v1/transactions", "GET"),
         ("/api/v1/usage", "GET"),
         ("/metrics", "GET"),
+        ("/alerts", "GET"),
+        ("/alerts", "POST"),
+        ("/alerts/test", "POST"),
+        ("/alerts/switch", "POST"),
+        ("/alerts/remove", "POST"),
     }
     assert expected | PUBLIC <= set(found), "the enumeration misses routes"
     return found

@@ -21,6 +21,7 @@ COMMANDS = {
     "cache": "tokenusage.cli.status_cmds:cache",
     "admin": "tokenusage.cli.admin_cmds:admin",
     "token": "tokenusage.cli.token_cmds:token",
+    "alerts": "tokenusage.cli.alerts_cmds:alerts",
     "licenseserver": "tokenusage.cli.licenseserver_cmds:licenseserver",
 }
 

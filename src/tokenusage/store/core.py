@@ -293,6 +293,15 @@ class Store(SharedState):
             version = (gen.generation, gen.started_at, gen.max_seq)
             return version, [mirror.mirror_row(r) for r in rows]
 
+    def newest_purchase_id(self, domain_hash: str) -> int | None:
+        """The id of the newest purchase in the mirror (from the day totals, O(days))."""
+        self.usage_days(domain_hash, None, None)  # builds the day totals once if missing
+        with self._db.read() as conn:
+            gen = mirror.current(conn, domain_hash)
+            if gen is None:
+                return None
+            return days.newest_of_type(conn, gen.generation, self.zone, "purchase")
+
     def mirror_status(self, domain_hash: str) -> MirrorStatus:
         with self._db.read() as conn:
             return mirror.status(conn, domain_hash)

@@ -226,3 +226,17 @@ def last_usage_day(conn: Connection, generation: int, zone: str) -> date | None:
         )
     ).scalar_one_or_none()
     return found if found is None or isinstance(found, date) else date.fromisoformat(str(found))
+
+
+def newest_of_type(conn: Connection, generation: int, zone: str, type_: str) -> int | None:
+    """The transaction id of the newest row of `type_`, found through the day totals."""
+    top = conn.execute(
+        select(func.max(D.c.max_seq)).where(
+            D.c.generation == generation, D.c.zone == zone, D.c.type == type_
+        )
+    ).scalar_one_or_none()
+    if top is None:
+        return None
+    return conn.execute(
+        select(R.c.id).where(R.c.generation == generation, R.c.seq == top)
+    ).scalar_one_or_none()

@@ -9,8 +9,9 @@ a bearer token and reads only on /api and /metrics). Routes only ask the service
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from starlette.applications import Starlette
@@ -24,12 +25,13 @@ from starlette.staticfiles import StaticFiles
 
 from tokenusage.config import Settings
 from tokenusage.service import DashboardService
+from tokenusage.service.alerts.checker import AlertChecker
 from tokenusage.web import metrics as metrics_routes
 from tokenusage.web.edge import EdgeMiddleware
 from tokenusage.web.i18n import N_
 from tokenusage.web.metrics import HttpMetricsMiddleware, Metrics
 from tokenusage.web.render import STATIC, Renderer
-from tokenusage.web.routes import actions, api, download, pages, signin, tokens
+from tokenusage.web.routes import actions, alerts, api, download, pages, signin, tokens
 from tokenusage.web.security import (
     FriendlyErrorsMiddleware,
     GuardMiddleware,
@@ -54,6 +56,7 @@ def routes() -> list[BaseRoute]:
         *signin.ROUTES,
         *api.ROUTES,
         *tokens.ROUTES,
+        *alerts.ROUTES,
         *metrics_routes.ROUTES,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
@@ -93,9 +96,18 @@ def create_app(settings: Settings, **service_options: Any) -> Starlette:
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         web.service_or_none = DashboardService.from_settings(settings, **service_options)
         web.service.client.observers.append(metrics.observe_upstream)
+        web.alerts = AlertChecker(web.service, on_sent=metrics.observe_alert)
+        loop = None
+        if settings.alert_interval > 0 and web.service.store is not None:
+            loop = asyncio.create_task(web.alerts.run(settings.alert_interval))
         try:
             yield
         finally:
+            if loop is not None:
+                loop.cancel()
+                with suppress(asyncio.CancelledError):
+                    await loop
+            await web.alerts.aclose()
             await web.service.aclose(wait=False)
             web.service_or_none = None
 

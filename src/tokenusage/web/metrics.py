@@ -2,9 +2,9 @@
 
 Two kinds of figures. What this process did (HTTP requests it served, License API calls it
 made, alerts it sent) are counters and histograms in the app's own registry; summed over the
-replicas they give the whole. What the ledger says (balance, runway, spend per service, sync
-times) is read from the shared store at each scrape: every replica reports the same value,
-so take `max without(instance)` of them, never `sum`.
+replicas they give the whole (an alert is sent by one replica only). What the ledger says
+(balance, runway, spend per service, sync times) is read from the shared store at each
+scrape: every replica reports the same value, so take `max without(instance)`, never `sum`.
 """
 
 from __future__ import annotations
@@ -62,6 +62,16 @@ class Metrics:
             buckets=UPSTREAM_BUCKETS,
             registry=self.registry,
         )
+
+        self.alerts_sent = Counter(
+            "tokenusage_alerts_sent",
+            "Alert deliveries this process made, by rule, channel type and outcome.",
+            ["rule", "channel", "outcome"],
+            registry=self.registry,
+        )
+
+    def observe_alert(self, rule: str, channel: str, outcome: str) -> None:
+        self.alerts_sent.labels(rule, channel, outcome).inc()
 
     def route_of(self, path: str) -> str:
         """A bounded label: the route's template, "/static", or "other"."""

@@ -21,6 +21,7 @@ from tokenusage.service.tokens import ApiTokens, RateLimit
 from tokenusage.store import Store, StoreError
 
 if TYPE_CHECKING:
+    from tokenusage.service.alerts.checker import AlertChecker
     from tokenusage.web.render import Renderer
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ class WebState:
     sessions: Sessions = field(init=False)
     throttle: SignInThrottle = field(init=False)
     rate: RateLimit = field(init=False)  # API requests per token
+    alerts: AlertChecker | None = None  # made by the app's lifespan, with the service
 
     def __post_init__(self) -> None:
         self.sessions = Sessions(self.settings, self.store)

@@ -241,6 +241,15 @@ def test_keyset_pages_stay_put_while_rows_arrive(
             assert [r["id"] for r in all_pages(http, limit="1000")] == [t["id"] for t in every]
 
 
+def check_against_document(path: str, answer: httpx.Response) -> None:
+    from jsonschema import Draft202012Validator
+
+    doc = document()
+    declared = doc["paths"][path]["get"]["responses"][str(answer.status_code)]
+    schema = declared["content"]["application/json"]["schema"]
+    Draft202012Validator({**schema, "components": doc["components"]}).validate(answer.json())
+
+
 def test_without_a_licence_the_api_answers_503_json(tmp_path: Path) -> None:
     with running_dashboard(None, tmp_path / "dash") as dash:
         token = make_token(dash, "x")
@@ -249,6 +258,7 @@ def test_without_a_licence_the_api_answers_503_json(tmp_path: Path) -> None:
                 answer = http.get(path)
                 assert answer.status_code == 503, path
                 assert answer.json()["problems"][0]["kind"] == "config", path
+                check_against_document(path, answer)
 
 
 def test_signed_in_admins_and_cookies_do_not_open_the_api(

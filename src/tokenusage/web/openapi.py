@@ -150,11 +150,17 @@ def _ok(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _secured(summary: str, responses: dict[str, Any], params: list[Any]) -> dict[str, Any]:
+def _secured(
+    summary: str,
+    responses: dict[str, Any],
+    params: list[Any],
+    unavailable: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    errors = {**_ERRORS, **({"503": unavailable} if unavailable else {})}
     return {
         "summary": summary,
         "parameters": params,
-        "responses": {**responses, **_ERRORS},
+        "responses": {**responses, **errors},
         "security": [{"bearer": []}],
     }
 
@@ -205,6 +211,10 @@ def document() -> dict[str, Any]:
                     "Account, balance, pricing, runway and spend (`tokenusage status --json`).",
                     {"200": _ok({"$ref": "#/components/schemas/Summary"}, "The summary.")},
                     [],
+                    unavailable=_ok(
+                        {"$ref": "#/components/schemas/Summary"},
+                        "No data at all: the summary, empty but for its `problems`.",
+                    ),
                 )
             },
             "/api/v1/transactions": {

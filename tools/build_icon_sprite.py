@@ -33,6 +33,11 @@ ICONS = (
     "chevron-left",
     "chevron-right",
     "clock",
+    "search",
+    "chart-column",
+    "hourglass",
+    "key-round",
+    "bell",
 )
 PAINT = (
     'fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" '

@@ -98,6 +98,27 @@ class Settings(BaseSettings):
     allowed_hosts: Names = ()
     # Strict-Transport-Security on answers over HTTPS (never over plain HTTP); 0 turns it off.
     hsts_max_age: int = Field(31_536_000, ge=0)
+    # Requests a minute each API token may make (per replica); beyond it the API answers 429.
+    api_rate_limit: int = Field(600, ge=1)
+    # /metrics without an API token, for a scrape on a private network.
+    metrics_public: bool = False
+    # Alerts: `serve` checks the rules this often (0: never; `alerts check` still does); one
+    # replica at a time, under a lease it renews, taken over this long after its holder died.
+    alert_interval: int = Field(300, ge=0)
+    alert_lease_seconds: float = Field(30.0, gt=0)
+    # A failed delivery is retried this many times, after backoff, 2x backoff, ... seconds.
+    alert_retries: int = Field(3, ge=0, le=10)
+    alert_retry_backoff: float = Field(2.0, ge=0)
+    smtp_host: str = ""
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = True
+    smtp_from: str = ""
+    smtp_timeout: float = Field(10.0, gt=0)
+    # Signs every webhook body (HMAC-SHA256); receivers check it to refuse forgeries.
+    webhook_secret: SecretStr = SecretStr("")
+    webhook_timeout: float = Field(10.0, gt=0)
     # What `tokenusage serve` logs; tracebacks of unexpected errors only at debug.
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
 

@@ -55,6 +55,8 @@ def test_navigation_buttons(reader: httpx.Client) -> None:
     assert links(nav) == {
         "Overview": "/",
         "Download History": "/download.csv",
+        "Alerts": "/alerts",
+        "API Tokens": "/tokens",
         "Debug API": "/debug",
         "Help": "/help",
     }

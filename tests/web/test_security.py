@@ -19,8 +19,11 @@ from starlette.routing import BaseRoute, Mount, Route
 from tests.support.dashboard import RunningDashboard, sign_in
 from tests.web.pagetools import Node, page_csrf, parse
 from tests.web.support import signed_in
+from tokenusage.web.apiauth import is_token_path
 
 PUBLIC = {("/login", "GET"), ("/login", "POST"), ("/static", "MOUNT")}
+# The JSON API's own description needs no token; the rest of /api needs one (not a session).
+TOKEN_PUBLIC = {("/api/v1/openapi.json", "GET")}
 
 
 def endpoints(routes: list[BaseRoute], prefix: str = "") -> Iterator[tuple[str, str]]:
@@ -50,6 +53,18 @@ def routes(reader_dashboard: RunningDashboard) -> list[tuple[str, str]]:
         ("/actions/clear-cache", "POST"),
         ("/actions/sync", "POST"),
         ("/logout", "POST"),
+        ("/tokens", "GET"),
+        ("/tokens", "POST"),
+        ("/tokens/revoke", "POST"),
+        ("/api/v1/summary", "GET"),
+        ("/api/v1/transactions", "GET"),
+        ("/api/v1/usage", "GET"),
+        ("/metrics", "GET"),
+        ("/alerts", "GET"),
+        ("/alerts", "POST"),
+        ("/alerts/test", "POST"),
+        ("/alerts/switch", "POST"),
+        ("/alerts/remove", "POST"),
     }
     assert expected | PUBLIC <= set(found), "the enumeration misses routes"
     return found
@@ -70,6 +85,13 @@ def test_everything_but_sign_in_and_static_files_needs_an_admin(
         verb = "GET" if method == "MOUNT" else method
         page = anonymous.request(verb, probe)
         api = anonymous.request(verb, probe, headers={"accept": "application/json"})
+        if is_token_path(path):
+            if (path, method) in TOKEN_PUBLIC:
+                assert page.status_code == 200, path
+                continue
+            assert page.status_code == api.status_code == 401, (path, method)
+            assert "Bearer" in api.json()["error"], (path, method)
+            continue
         if page.status_code not in (303, 401):
             public.add((path, method))
             continue
@@ -121,7 +143,7 @@ def test_every_post_needs_the_sessions_csrf_token(
         assert as_json.status_code == 403, "only a form body or the header carries the token"
     for path in sorted(posts, key=lambda p: p in ("/logout", "/login")):
         good = admin.post(path, data={"csrf_token": token, "username": "x", "password": "y"})
-        assert good.status_code in (200, 303, 401), (path, good.status_code)
+        assert good.status_code in (200, 303, 400, 401), (path, good.status_code)
         assert "CSRF" not in good.text
 
 

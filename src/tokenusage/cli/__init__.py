@@ -20,6 +20,8 @@ COMMANDS = {
     "usage": "tokenusage.cli.usage_cmd:usage",
     "cache": "tokenusage.cli.status_cmds:cache",
     "admin": "tokenusage.cli.admin_cmds:admin",
+    "token": "tokenusage.cli.token_cmds:token",
+    "alerts": "tokenusage.cli.alerts_cmds:alerts",
     "licenseserver": "tokenusage.cli.licenseserver_cmds:licenseserver",
 }
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 from babel.dates import format_date
-from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
@@ -23,60 +22,10 @@ from tokenusage.cli.common import (
     settings_from,
 )
 from tokenusage.service import CacheInfo, DashboardService, DashboardView
+from tokenusage.service.jsonout import cache_json as _cache_json
+from tokenusage.service.jsonout import runway_of as _runway
+from tokenusage.service.jsonout import view_json
 from tokenusage.usage.fmt import format_age, format_datetime_full, format_int, format_money
-from tokenusage.usage.runway import Runway
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
-def _cache_json(cache: CacheInfo, now: datetime) -> dict[str, Any]:
-    return {
-        "source": cache.source,
-        "fetched_at": _plain(cache.fetched_at),
-        "age_seconds": cache.age_seconds(now),
-        "rows": cache.rows,
-        "upstream_total": cache.upstream_total,
-        "limited": cache.limited,
-        "syncing": cache.syncing,
-    }
-
-
-def view_json(view: DashboardView) -> dict[str, Any]:
-    def dump(model: BaseModel | None) -> Any:
-        return None if model is None else _plain(model.model_dump())
-
-    return {
-        "account": dump(view.account),
-        "stats": dump(view.stats),
-        "pricing": dump(view.pricing),
-        "estimates": None if view.estimates is None else vars(view.estimates),
-        "low_balance": view.low_balance,
-        "transactions": view.window.total,
-        "cache": {
-            "pricing": _cache_json(view.pricing_cache, view.now),
-            "account": _cache_json(view.account_cache, view.now),
-            "stats": _cache_json(view.stats_cache, view.now),
-            "transactions": _cache_json(view.transactions_cache, view.now),
-        },
-        "stale": view.stale,
-        "complete": view.complete,
-        "data_as_of": _plain(view.data_as_of),
-        "problems": [p.as_json() for p in view.problems],
-        "runway": runway.as_json() if (runway := _runway(view)) else None,
-        "spend": view.insights.spend.as_json() if view.insights else None,
-    }
-
-
-def _runway(view: DashboardView) -> Runway | None:
-    return None if view.insights is None else view.insights.runway
 
 
 def _cache_line(label: str, cache: CacheInfo, now: datetime, locale: str) -> str:

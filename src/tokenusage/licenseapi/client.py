@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Self, TypeVar
@@ -33,7 +33,7 @@ import httpx
 from pydantic import BaseModel
 
 from tokenusage.licenseapi import decode, request
-from tokenusage.licenseapi.errors import ConnectionFailed, LicenseApiError
+from tokenusage.licenseapi.errors import ConnectionFailed, LicenseApiError, outcome
 from tokenusage.licenseapi.exchange import (
     BODY_CAPTURE_BYTES,
     CAPTURE_MARGIN,
@@ -101,6 +101,8 @@ class LicenseApiClient:
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
         )
         self.exchanges: dict[str, Exchange] = {}
+        # Called after every call with (endpoint, outcome, seconds): the metrics listen here.
+        self.observers: list[Callable[[str, str, float], None]] = []
         scrub_logger("httpx", license_key)  # it logs each request's URL at INFO
 
     @classmethod
@@ -220,9 +222,16 @@ class LicenseApiClient:
         except LicenseApiError as exc:
             log.warning("License API %s failed: %s", endpoint, exc)
             self._record(endpoint, url, params, attempt, attempts, started, at, str(exc))
+            self._observe(endpoint, outcome(exc), started)
             raise
         self._record(endpoint, url, params, attempt, attempts, started, at, None)
+        self._observe(endpoint, "ok", started)
         return result
+
+    def _observe(self, endpoint: str, result: str, started: float) -> None:
+        seconds = time.perf_counter() - started
+        for observer in self.observers:
+            observer(endpoint, result, seconds)
 
     def _decode(self, model: type[M], attempt: Attempt, endpoint: str) -> M:
         assert attempt.status is not None

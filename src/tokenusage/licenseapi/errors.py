@@ -82,3 +82,16 @@ class InvalidResponse(LicenseApiError):
 
 def _join(head: str, detail: str | None) -> str:
     return f"{head}: {detail}" if detail else head
+
+
+def outcome(exc: LicenseApiError) -> str:
+    """A failed call's outcome as a short fixed word (a metrics label)."""
+    if isinstance(exc, ConnectionFailed):
+        return "timeout" if exc.timed_out else "unreachable"
+    if isinstance(exc, LicenseError):
+        return "licence_refused"
+    if isinstance(exc, HttpStatusError):
+        return "http_error"
+    if isinstance(exc, InvalidResponse):
+        return "bad_response"
+    return "error"

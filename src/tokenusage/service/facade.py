@@ -23,6 +23,7 @@ from tokenusage.licenseapi.client import LicenseApiClient
 from tokenusage.licenseapi.models import History
 from tokenusage.service import debug as debug_page
 from tokenusage.service import export, insights, viewparts
+from tokenusage.service.apipages import TransactionPages
 from tokenusage.service.assemble import (
     LiveHistory,
     Page,
@@ -31,6 +32,7 @@ from tokenusage.service.assemble import (
     live_page,
 )
 from tokenusage.service.context import Context
+from tokenusage.service.figures import Figures, figures_of
 from tokenusage.service.flights import Deadline, Upstream
 from tokenusage.service.freshness import ACCOUNT, PRICING, STATS, Fetched, Piece, obtain, source_of
 from tokenusage.service.history import FULL, INCREMENTAL, FirstPage, HistorySync
@@ -69,6 +71,7 @@ class DashboardService:
         self.history = HistorySync(self.ctx)
         self.live = LiveHistory()
         self.memo = ViewMemo(settings.view_memo_seconds)
+        self.api_pages = TransactionPages()
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> DashboardService:
@@ -294,6 +297,28 @@ class DashboardService:
             return [], [self._not_configured()]
         rows, problems = await insights.usage(self.ctx, self.history, filters, by)
         return rows, unique([*self._problems(), *problems])
+
+    async def transactions(
+        self, filters: Filters, before_id: int | None, limit: int
+    ) -> tuple[bytes | None, list[Problem]]:
+        """For the JSON API: the page of up to `limit` rows matching `filters` older than
+        transaction `before_id` (the newest without), newest first, as the JSON object
+        `{"transactions", "next_cursor"}` (and `problems` when there are); None without a
+        mirror. See `apipages`."""
+        if not self.settings.licence_configured:
+            return None, [self._not_configured()]
+        body, problems = await self.api_pages.page(
+            self.ctx, self.history, filters, before_id, limit
+        )
+        return body, unique([*self._problems(), *problems])
+
+    async def figures(self) -> Figures:
+        """The ledger's figures of /metrics: balance, runway, spend per service, sync times."""
+        view = await self.view(1)
+        rows: list[UsageRow] = []
+        if view.has_data:
+            rows, _ = await self.usage(Filters(), "service")
+        return figures_of(view, rows)
 
     async def debug(self, live: bool = True) -> DebugInfo:
         """The Debug API page: settings, store status and, with `live`, the raw answers of

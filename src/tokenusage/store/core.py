@@ -268,6 +268,40 @@ class Store(SharedState):
             if gen is not None:
                 yield from filtered.iter_export(conn, gen.generation, self.zone, filters, batch)
 
+    def mirror_version(self, domain_hash: str) -> tuple[int, datetime, int] | None:
+        """(generation, started_at, max_seq) of the current mirror, None without one: rows
+        older than a given id stay as they are while the first two do (appends are newer)."""
+        with self._db.read() as conn:
+            gen = mirror.current(conn, domain_hash)
+            return None if gen is None else (gen.generation, gen.started_at, gen.max_seq)
+
+    def transactions_before(
+        self, domain_hash: str, filters: Filters, before_id: int | None, limit: int
+    ) -> tuple[tuple[int, datetime, int], list[MirrorRow]] | None:
+        """Up to `limit` rows matching `filters` older than transaction `before_id` (the
+        newest without), newest first, with the `mirror_version` they come from; None without
+        a mirror. See `filtered.before`."""
+        if filters.active:
+            self.read_view(domain_hash, "", 1, lambda _: 1, filters=filters)  # builds what it needs
+        with self._db.read() as conn:
+            gen = mirror.current(conn, domain_hash)
+            if gen is None:
+                return None
+            rows = filtered.before(
+                conn, gen.generation, self.zone, filters, mirror.ROW_COLUMNS, before_id, limit
+            )
+            version = (gen.generation, gen.started_at, gen.max_seq)
+            return version, [mirror.mirror_row(r) for r in rows]
+
+    def newest_purchase_id(self, domain_hash: str) -> int | None:
+        """The id of the newest purchase in the mirror (from the day totals, O(days))."""
+        self.usage_days(domain_hash, None, None)  # builds the day totals once if missing
+        with self._db.read() as conn:
+            gen = mirror.current(conn, domain_hash)
+            if gen is None:
+                return None
+            return days.newest_of_type(conn, gen.generation, self.zone, "purchase")
+
     def mirror_status(self, domain_hash: str) -> MirrorStatus:
         with self._db.read() as conn:
             return mirror.status(conn, domain_hash)

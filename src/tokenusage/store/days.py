@@ -20,6 +20,7 @@ from sqlalchemy import Connection, and_, case, delete, func, insert, select
 
 from tokenusage.store.exact import decimal, exact_sum
 from tokenusage.store.schema import mirror_days as D
+from tokenusage.store.schema import mirror_rows as R
 from tokenusage.usage.buckets import DayTotal
 
 Key = tuple[date, str, str]  # day, service, type
@@ -204,3 +205,17 @@ def last_usage_day(conn: Connection, generation: int, zone: str) -> date | None:
         )
     ).scalar_one_or_none()
     return found if found is None or isinstance(found, date) else date.fromisoformat(str(found))
+
+
+def newest_of_type(conn: Connection, generation: int, zone: str, type_: str) -> int | None:
+    """The transaction id of the newest row of `type_`, found through the day totals."""
+    top = conn.execute(
+        select(func.max(D.c.max_seq)).where(
+            D.c.generation == generation, D.c.zone == zone, D.c.type == type_
+        )
+    ).scalar_one_or_none()
+    if top is None:
+        return None
+    return conn.execute(
+        select(R.c.id).where(R.c.generation == generation, R.c.seq == top)
+    ).scalar_one_or_none()

@@ -110,6 +110,35 @@ def page(
     return list(conn.execute(query).all())
 
 
+def before(
+    conn: Connection,
+    generation: int,
+    zone: str,
+    filters: Filters,
+    columns: tuple[Any, ...],
+    before_id: int | None,
+    limit: int,
+) -> list[Any]:
+    """Up to `limit` matching rows older than transaction `before_id`, newest first: a keyset
+    page, which stays put while newer rows arrive. Ids grow with seq, so the cursor becomes a
+    seq bound through the (generation, id) index and the page is one range scan."""
+    where = conditions(conn, generation, zone, filters)
+    if where is None:
+        return []
+    if before_id is not None:
+        below = conn.execute(
+            select(R.c.seq)
+            .where(R.c.generation == generation, R.c.id < before_id)
+            .order_by(R.c.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if below is None:
+            return []
+        where += [R.c.seq <= below, R.c.id < before_id]
+    query = select(*columns).where(*where).order_by(R.c.seq.desc()).limit(limit)
+    return list(conn.execute(query).all())
+
+
 def export_query(conn: Connection, generation: int, zone: str, filters: Filters) -> Select[Any]:
     """The export's columns (as `ExportRecord`) of the matching rows, newest first."""
     if conn.dialect.name == "sqlite":

@@ -270,3 +270,54 @@ leases = Table(
     Column("holder", String(200), nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
 )
+
+# -- the read-only JSON API and /metrics -----------------------------------------------------
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("name", String(150), primary_key=True),
+    # SHA-256 of the bearer token: the token itself is shown once and never stored.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime),
+)
+
+# -- alerts: rules with their fired/armed state, and every delivery -------------------------
+
+alert_rules = Table(
+    "alert_rules",
+    metadata,
+    Column("name", String(150), primary_key=True),
+    # balance_below | runway_below_days | daily_spend_above | stale_minutes
+    Column("kind", String(32), nullable=False),
+    Column("threshold", Text, nullable=False),  # exact decimal text
+    Column("channels", Text, nullable=False),  # JSON list of {"type": "email"|"webhook", ...}
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    # armed: fires when its condition becomes true; fired: waits to re-arm (see service.alerts)
+    Column("state", String(16), nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
+    Column("value", Text),  # the value that fired or re-armed it
+    Column("purchase_id", BigInteger),  # the newest purchase when it fired
+    CheckConstraint("state IN ('armed', 'fired')", name="ck_alert_rules_state"),
+)
+
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("id", _AUTO_ID, primary_key=True, autoincrement=True),
+    Column("rule", String(150), nullable=False),
+    Column("channel", Text, nullable=False),  # JSON {"type": ..., "to"/"url": ...}
+    Column("test", Boolean, nullable=False),
+    Column("payload", Text, nullable=False),  # JSON: what the message says
+    # pending -> sending (claimed by one checker) -> sent | failed
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("claimed_by", String(200)),
+    Index("ix_alert_deliveries_state", "state"),
+    Index("ix_alert_deliveries_created_at", "created_at"),
+)

@@ -1,16 +1,17 @@
 """`create_app(settings)`: the dashboard as an ASGI app.
 
-Layers, outermost first: security headers on every answer, the edge (request framing, allowed
-hosts, HSTS, no Host echo in redirects), gzip, the friendly error page (no traceback ever
-reaches a browser), the signed session cookie, and the guard (signed-in admin on every
-non-public path, same origin and CSRF token on every unsafe method). Routes only ask the
-service.
+Layers, outermost first: the HTTP metrics, security headers on every answer, the edge
+(request framing, allowed hosts, HSTS, no Host echo in redirects), gzip, the friendly error
+page (no traceback ever reaches a browser), the signed session cookie, and the guard
+(signed-in admin on every non-public path, same origin and CSRF token on every unsafe method;
+a bearer token and reads only on /api and /metrics). Routes only ask the service.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from starlette.applications import Starlette
@@ -19,15 +20,18 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tokenusage.config import Settings
 from tokenusage.service import DashboardService
+from tokenusage.service.alerts.checker import AlertChecker
+from tokenusage.web import metrics as metrics_routes
 from tokenusage.web.edge import EdgeMiddleware
 from tokenusage.web.i18n import N_
+from tokenusage.web.metrics import HttpMetricsMiddleware, Metrics
 from tokenusage.web.render import STATIC, Renderer
-from tokenusage.web.routes import actions, download, pages, signin
+from tokenusage.web.routes import actions, alerts, api, download, pages, signin, tokens
 from tokenusage.web.security import (
     FriendlyErrorsMiddleware,
     GuardMiddleware,
@@ -50,6 +54,10 @@ def routes() -> list[BaseRoute]:
         *actions.ROUTES,
         *download.ROUTES,
         *signin.ROUTES,
+        *api.ROUTES,
+        *tokens.ROUTES,
+        *alerts.ROUTES,
+        *metrics_routes.ROUTES,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 
@@ -81,17 +89,30 @@ def create_app(settings: Settings, **service_options: Any) -> Starlette:
     renderer = Renderer(settings)
     web = WebState(settings, renderer)
     secret = session_secret(settings)
+    every_route = routes()
+    metrics = Metrics(r.path for r in every_route if isinstance(r, Route))
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         web.service_or_none = DashboardService.from_settings(settings, **service_options)
+        web.service.client.observers.append(metrics.observe_upstream)
+        web.alerts = AlertChecker(web.service, on_sent=metrics.observe_alert)
+        loop = None
+        if settings.alert_interval > 0 and web.service.store is not None:
+            loop = asyncio.create_task(web.alerts.run(settings.alert_interval))
         try:
             yield
         finally:
+            if loop is not None:
+                loop.cancel()
+                with suppress(asyncio.CancelledError):
+                    await loop
+            await web.alerts.aclose()
             await web.service.aclose(wait=False)
             web.service_or_none = None
 
     middleware = [
+        Middleware(HttpMetricsMiddleware, metrics=metrics),
         Middleware(SecurityHeadersMiddleware),
         Middleware(EdgeMiddleware, web=web),
         Middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES),
@@ -105,10 +126,11 @@ def create_app(settings: Settings, **service_options: Any) -> Starlette:
         Middleware(GuardMiddleware, web=web),
     ]
     app = Starlette(
-        routes=routes(),
+        routes=every_route,
         middleware=middleware,
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error},
     )
     app.state.web = web
+    app.state.metrics = metrics
     return app

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tokenusage.store import StoreError
+from tokenusage.web.apiauth import guard_api, is_token_path
 from tokenusage.web.i18n import N_
 from tokenusage.web.origins import foreign_origin
 from tokenusage.web.state import WebState
@@ -47,6 +48,8 @@ def is_public(path: str) -> bool:
 
 
 def wants_json(request: Request) -> bool:
+    if is_token_path(request.url.path):
+        return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
 
@@ -127,7 +130,8 @@ def deny(request: Request, web: WebState, status: int, message: str, **values: A
 
 
 class GuardMiddleware:
-    """Signed-in admin for every non-public path; valid CSRF token for every unsafe method."""
+    """Signed-in admin for every non-public path; valid CSRF token for every unsafe method.
+    The token paths (`/api/...`, `/metrics`) have their own guard (`web.apiauth`)."""
 
     def __init__(self, app: ASGIApp, *, web: WebState) -> None:
         self.app = app
@@ -136,6 +140,9 @@ class GuardMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if is_token_path(scope["path"]):
+            await guard_api(self.web, self.app, scope, receive, send)
             return
         request = Request(scope)
         static = scope["path"].startswith("/static/")

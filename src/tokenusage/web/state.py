@@ -17,9 +17,11 @@ from tokenusage.service import DashboardService
 from tokenusage.service.admins import Admins
 from tokenusage.service.sessions import Sessions
 from tokenusage.service.throttle import SignInThrottle
+from tokenusage.service.tokens import ApiTokens, RateLimit
 from tokenusage.store import Store, StoreError
 
 if TYPE_CHECKING:
+    from tokenusage.service.alerts.checker import AlertChecker
     from tokenusage.web.render import Renderer
 
 log = logging.getLogger(__name__)
@@ -38,10 +40,13 @@ class WebState:
     )
     sessions: Sessions = field(init=False)
     throttle: SignInThrottle = field(init=False)
+    rate: RateLimit = field(init=False)  # API requests per token
+    alerts: AlertChecker | None = None  # made by the app's lifespan, with the service
 
     def __post_init__(self) -> None:
         self.sessions = Sessions(self.settings, self.store)
         self.throttle = SignInThrottle(self.store)
+        self.rate = RateLimit(self.settings.api_rate_limit)
 
     @property
     def service(self) -> DashboardService:
@@ -63,6 +68,10 @@ class WebState:
     def admins(self) -> Admins:
         """The admin accounts; `StoreError` when the store could not be opened at all."""
         return Admins(self.store())
+
+    def tokens(self) -> ApiTokens:
+        """The API tokens; `StoreError` when the store could not be opened at all."""
+        return ApiTokens(self.store())
 
     async def any_admin(self) -> bool:
         """Whether anyone can sign in; `StoreError` when the store cannot say."""

@@ -15,7 +15,7 @@ import pytest
 
 from tests.fixtures import RunningLicenseServer, running_license_server
 from tests.service.conftest import CountingTransport
-from tests.support.dashboard import RunningDashboard, csrf_from, running_dashboard
+from tests.support.dashboard import RunningDashboard, csrf_from, running_dashboard, wait_synced
 from tests.support.pgcluster import free_port
 from tests.web.pagetools import (
     Node,
@@ -159,6 +159,7 @@ def test_stored_data_is_shown_with_its_age_and_the_error(
     ):
         token = page_csrf(http.get("/help").text)
         good = parse(http.get("/").text)
+        wait_synced(dash)  # the first view answers before the whole history is stored
         outage.down = True
         dash.service.clock = lambda: datetime.now(UTC) + timedelta(hours=2)
         answer = http.get("/")

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -92,3 +93,20 @@ def licenseserver_process(db_url: str) -> Iterator[str]:
     """The reference server on `db_url`."""
     with tokenusage_process(["licenseserver", "serve", "--db", db_url], "/") as url:
         yield url
+
+
+def full_sync(settings: Any) -> None:
+    """A complete full sync of the settings' licence into their store (Refresh Data, then
+    the rest of the history it leaves running: closing the service waits for it)."""
+    import asyncio
+
+    from tokenusage.service import DashboardService
+
+    async def run() -> None:
+        service = DashboardService.from_settings(settings)
+        try:
+            assert not await service.refresh_all()
+        finally:
+            await service.aclose()
+
+    asyncio.run(run())

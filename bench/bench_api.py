@@ -9,7 +9,6 @@ token asking thousands of times a second.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import statistics
@@ -25,11 +24,10 @@ import httpx
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
-from _common import licenseserver_process, p50_ms, timed, tokenusage_process
+from _common import full_sync, licenseserver_process, p50_ms, timed, tokenusage_process
 from tokenusage.config import Settings, load_settings
 from tokenusage.licenseserver.demo import seed_demo
 from tokenusage.licenseserver.ledger import Ledger
-from tokenusage.service import DashboardService
 from tokenusage.service.jsonout import encode_cursor
 from tokenusage.service.tokens import ApiTokens
 from tokenusage.store import Store
@@ -60,14 +58,7 @@ def wrk_rps(url: str, token: str) -> float:
 def prepare(settings: Settings) -> str:
     """A full sync of the ledger into the store; a token for the bench."""
 
-    async def full_sync() -> None:
-        service = DashboardService.from_settings(settings)
-        try:
-            assert not await service.refresh_all()
-        finally:
-            await service.aclose()
-
-    asyncio.run(full_sync())
+    full_sync(settings)
     with Store.open(settings.store_url) as store:
         return ApiTokens(store).create("bench")
 

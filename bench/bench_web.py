@@ -14,7 +14,6 @@ signed-cookie-only baseline, a second server whose session check trusts the cook
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shutil
@@ -32,11 +31,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent))
 from tests.support.pgcluster import running_cluster
 
-from _common import licenseserver_process, tokenusage_process
+from _common import full_sync, licenseserver_process, tokenusage_process
 from tokenusage.config import Settings, load_settings
 from tokenusage.licenseserver.demo import seed_demo
 from tokenusage.licenseserver.ledger import Ledger
-from tokenusage.service import DashboardService
 from tokenusage.service.admins import hash_password
 from tokenusage.store import Store
 from tokenusage.store.engine import make_engine
@@ -141,14 +139,7 @@ def main() -> None:
 def prepare(settings: Settings) -> None:
     """A full sync of the ledger into the settings' store, and the bench's admin."""
 
-    async def full_sync() -> None:
-        service = DashboardService.from_settings(settings)
-        try:
-            assert not await service.refresh_all()
-        finally:
-            await service.aclose()
-
-    asyncio.run(full_sync())
+    full_sync(settings)
     with Store.open(settings.store_url) as store:
         store.upsert_admin("bench", hash_password(PASSWORD))
 

@@ -110,3 +110,39 @@ def full_sync(settings: Any) -> None:
             await service.aclose()
 
     asyncio.run(run())
+
+
+@contextmanager
+def seeded_dashboard(tmp: Path, rows: int) -> Iterator[tuple[dict[str, str], Any]]:
+    """A demo ledger of `rows` transactions behind the reference server, and the environment
+    and settings of a dashboard (data under `tmp/dash`) for its licence."""
+    from datetime import UTC, datetime, timedelta
+
+    from tokenusage.config import load_settings
+    from tokenusage.licenseserver.demo import seed_demo
+    from tokenusage.licenseserver.ledger import Ledger
+    from tokenusage.store.engine import make_engine
+
+    db_url = f"sqlite:///{tmp}/ledger.sqlite3"
+    engine = make_engine(db_url)
+    ledger = Ledger(engine)
+    ledger.create_schema()
+    lic = seed_demo(ledger, rows, seed=1, end=datetime.now(UTC) - timedelta(hours=1))
+    engine.dispose()
+    with licenseserver_process(db_url) as api:
+        env = {
+            **os.environ,
+            "TOKENUSAGE_LICENSE_KEY": lic.key,
+            "TOKENUSAGE_LICENSE_DOMAIN": lic.domain,
+            "TOKENUSAGE_LICENSE_EMAIL": lic.email,
+            "TOKENUSAGE_API_URL": api,
+            "TOKENUSAGE_DATA_DIR": str(tmp / "dash"),
+        }
+        settings = load_settings(
+            license_key=lic.key,
+            license_domain=lic.domain,
+            license_email=lic.email,
+            api_url=api,
+            data_dir=tmp / "dash",
+        )
+        yield env, settings

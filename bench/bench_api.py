@@ -16,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 from contextlib import suppress
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -24,14 +23,11 @@ import httpx
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
-from _common import full_sync, licenseserver_process, p50_ms, timed, tokenusage_process
-from tokenusage.config import Settings, load_settings
-from tokenusage.licenseserver.demo import seed_demo
-from tokenusage.licenseserver.ledger import Ledger
+from _common import full_sync, p50_ms, seeded_dashboard, timed, tokenusage_process
+from tokenusage.config import Settings
 from tokenusage.service.jsonout import encode_cursor
 from tokenusage.service.tokens import ApiTokens
 from tokenusage.store import Store
-from tokenusage.store.engine import make_engine
 from tokenusage.web.render import STATIC
 
 ROWS = int(os.environ.get("BENCH_API_ROWS", "1000000"))
@@ -66,29 +62,8 @@ def prepare(settings: Settings) -> str:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        db_url = f"sqlite:///{tmp}/ledger.sqlite3"
-        engine = make_engine(db_url)
-        ledger = Ledger(engine)
-        ledger.create_schema()
-        lic = seed_demo(ledger, ROWS, seed=1, end=datetime.now(UTC) - timedelta(hours=1))
-        engine.dispose()
-        with licenseserver_process(db_url) as api:
-            env = {
-                **os.environ,
-                "TOKENUSAGE_LICENSE_KEY": lic.key,
-                "TOKENUSAGE_LICENSE_DOMAIN": lic.domain,
-                "TOKENUSAGE_LICENSE_EMAIL": lic.email,
-                "TOKENUSAGE_API_URL": api,
-                "TOKENUSAGE_DATA_DIR": str(tmp / "dash"),
-                "TOKENUSAGE_API_RATE_LIMIT": str(10**9),
-            }
-            settings = load_settings(
-                license_key=lic.key,
-                license_domain=lic.domain,
-                license_email=lic.email,
-                api_url=api,
-                data_dir=tmp / "dash",
-            )
+        with seeded_dashboard(tmp, ROWS) as (env, settings):
+            env["TOKENUSAGE_API_RATE_LIMIT"] = str(10**9)
             token = prepare(settings)
             with tokenusage_process(["serve"], "/login", env) as url:
                 transactions(url, token)

@@ -14,7 +14,6 @@ signed-cookie-only baseline, a second server whose session check trusts the cook
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import statistics
@@ -22,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 from contextlib import suppress
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -31,13 +29,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent))
 from tests.support.pgcluster import running_cluster
 
-from _common import full_sync, licenseserver_process, tokenusage_process
-from tokenusage.config import Settings, load_settings
-from tokenusage.licenseserver.demo import seed_demo
-from tokenusage.licenseserver.ledger import Ledger
+from _common import full_sync, seeded_dashboard, tokenusage_process
+from tokenusage.config import Settings
 from tokenusage.service.admins import hash_password
 from tokenusage.store import Store
-from tokenusage.store.engine import make_engine
 from tokenusage.web.render import STATIC
 
 ROWS = 1_000_000
@@ -90,29 +85,7 @@ def main() -> None:
         raise SystemExit("wrk not found: apt-get install wrk")
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        db_url = f"sqlite:///{tmp}/ledger.sqlite3"
-        engine = make_engine(db_url)
-        ledger = Ledger(engine)
-        ledger.create_schema()
-        lic = seed_demo(ledger, ROWS, seed=1, end=datetime.now(UTC) - timedelta(hours=1))
-        engine.dispose()
-        with licenseserver_process(db_url) as api:
-            env = {
-                **os.environ,
-                "TOKENUSAGE_LICENSE_KEY": lic.key,
-                "TOKENUSAGE_LICENSE_DOMAIN": lic.domain,
-                "TOKENUSAGE_LICENSE_EMAIL": lic.email,
-                "TOKENUSAGE_API_URL": api,
-                "TOKENUSAGE_DATA_DIR": str(tmp / "dash"),
-            }
-            settings = load_settings(
-                license_key=lic.key,
-                license_domain=lic.domain,
-                license_email=lic.email,
-                api_url=api,
-                data_dir=tmp / "dash",
-            )
-
+        with seeded_dashboard(tmp, ROWS) as (env, settings):
             prepare(settings)
             baseline = [sys.executable, str(Path(__file__).with_name("_cookie_only.py"))]
             with (

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -182,22 +181,22 @@ async def test_a_full_sync_stops_at_its_deadline_and_keeps_the_previous_copy(
 async def test_a_running_full_sync_shows_its_progress(
     upstream: RunningLicenseServer, proxy: FaultProxy, db_url: str, tmp_path: Path
 ) -> None:
-    gate = threading.Event()
-    later_pages = Forward(hold=gate)
+    # Every page after the first takes 1.5 s: well inside the 3 s a request may take (a page
+    # held until released could outlive it on a loaded machine), and the copy of the later
+    # pages still runs past the 3 s Refresh Data waits.
+    later_pages = Forward(delay=1.5)
     proxy.rules.append(
         on(HISTORY, later_pages, when=lambda c: int(c.params.get("before_id", 10**9)) < 800)
     )
-    service = service_for(upstream, proxy, db_url, tmp_path, timeout=0.5)
+    service = service_for(upstream, proxy, db_url, tmp_path, timeout=3.0)
     try:
         # Refresh waits `timeout` at most, then the copy goes on behind it.
         assert await service.refresh_all() == []
         assert service.syncing
         view = await service.view(page=1)
-        gate.set()
         await service.wait_idle()
         done = await service.view(page=1)
     finally:
-        gate.set()
         await service.aclose()
     progress = view.transactions_cache.progress
     assert view.transactions_cache.syncing

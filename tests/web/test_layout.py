@@ -97,39 +97,26 @@ def test_card_titles_and_labels(reader: httpx.Client) -> None:
     doc = overview(reader)
     labels = {
         "account-title": ["Email", "License Type", "Domain", "Member Since"],
-        "balance-title": [
-            "Current Balance",
-            "Tokens Used",
-            "Credits Used",
-            "API Calls Made",
-            "Images Processed",
-            "Last Updated",
-        ],
-        "pricing-title": ["Image Processing", "Input Tokens", "Completion Tokens", "Cached Tokens"],
-        "estimates-title": [
-            "Image Searches",
-            "AI Input Tokens",
-            "AI Completion Tokens",
-            "AI Cached Tokens",
-        ],
+        "balance-title": ["Credits Used", "Tokens Used", "API Calls Made", "Images Processed"],
     }
-    titles = {
-        "account-title": "Account Overview",
-        "balance-title": "Current Balance & Usage Statistics",
-        "estimates-title": "Estimated Usage Remaining",
-    }
+    titles = {"account-title": "Account Overview", "balance-title": "Usage Statistics"}
     for title_id, expected in labels.items():
         section = card(doc, title_id)
         assert list(definitions(section)) == expected
         assert all(dd.text() for dd in definitions(section).values())
-        if title_id in titles:
-            assert section.one(id=title_id).text() == titles[title_id]
-    pricing_title = doc.one(id="pricing-title").text()
-    assert pricing_title in ("Current API Pricing (Live)", "Current API Pricing (Cached)")
+        assert section.one(id=title_id).text() == titles[title_id]
+    # The balance leads the page, above the cards, with the runway.
+    runway = card(doc, "runway-title")
+    assert list(definitions(runway))[:2] == ["Current Balance", "Lasts"]
+    assert doc.one(id="stats-freshness").text().startswith("As of ")
+    # Pricing and the estimates are one table; one freshness line, no "(Live)"/"(Cached)".
+    assert doc.one(id="pricing-title").text() == "Current API Pricing"
+    assert doc.one(id="estimates-title").text() == "Estimated Usage Remaining"
+    assert doc.one(id="pricing-freshness").text().startswith("Prices as of ")
     history = doc.one("section", aria_labelledby="history-title")
     assert doc.one(id="history-title").text() == "Complete Transaction History"
-    assert [th.text() for th in history.find_all("th")] == [
-        "Date",
+    assert [th.text() for th in history.one("table").find_all("th")] == [
+        "Date (UTC)",
         "Type",
         "Service",
         "Amount",
@@ -147,7 +134,7 @@ def test_footer_status(reader: httpx.Client, reader_dashboard: RunningDashboard)
     assert status["API:"] == reader_dashboard.settings.api_url
     assert str(datetime.now(UTC).year) in status["Updated:"]
     assert status["Pricing:"].startswith("Cached (")  # with the stored copy's age
-    assert doc.one(id="pricing-title").text() == "Current API Pricing (Cached)"
+    assert doc.one(id="pricing-freshness").attrs["data-source"] == "cached"
     assert status["Transactions:"].split(" (")[0] in ("Cached", "Live")
     bottom = doc.one("footer")
     assert "/actions/refresh" in form_actions(bottom)

@@ -6,6 +6,8 @@ digits that carry information instead of the currency's usual two.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
@@ -13,7 +15,12 @@ from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time, format_timedelta
-from babel.numbers import format_currency, format_decimal, get_currency_precision
+from babel.numbers import (
+    NumberPattern,
+    format_currency,
+    format_decimal,
+    get_currency_precision,
+)
 
 MAX_SIGNIFICANT_FRACTION_DIGITS = 6
 # Formatting is pure and Babel is slow: a page formats the same few values on every view.
@@ -63,6 +70,36 @@ def format_money(amount: Decimal, currency: str, locale: str) -> str:
         return format_currency(
             amount, currency, locale=locale, currency_digits=True, decimal_quantization=False
         )
+
+
+@lru_cache(maxsize=_CACHED)
+def format_money_fixed(amount: Decimal, currency: str, locale: str, places: int) -> str:
+    """`amount` with exactly `places` fraction digits (`$1.500000`): one column of a table,
+    where every row has the same digits so that the decimal points line up; and a headline
+    figure at the currency's cents."""
+    if not amount.is_finite():
+        return format_currency(amount, currency, locale=locale)
+    with _exact_for(amount):
+        amount = amount.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN)
+        if amount.is_zero():
+            amount = abs(amount)  # no "-$0.00"
+        text: str = _fixed_pattern(locale, places).apply(
+            amount, Locale.parse(locale), currency=currency, currency_digits=False
+        )
+        return text
+
+
+@lru_cache(maxsize=64)
+def _fixed_pattern(locale: str, places: int) -> NumberPattern:
+    pattern: NumberPattern = copy.copy(Locale.parse(locale).currency_formats["standard"])
+    pattern.frac_prec = (places, places)
+    return pattern
+
+
+def column_places(amounts: Iterable[Decimal], currency: str) -> int:
+    """The fraction digits a column of amounts needs: as many as its most precise amount."""
+    minimum = get_currency_precision(currency)
+    return max((money_places(a, minimum) for a in amounts), default=minimum)
 
 
 @lru_cache(maxsize=_CACHED)

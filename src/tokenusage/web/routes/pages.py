@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from tokenusage.licenseapi.exchange import Exchange
 from tokenusage.service import DashboardView
+from tokenusage.usage.fmt import column_places
 from tokenusage.usage.pagination import parse_page
 from tokenusage.web import insights
 from tokenusage.web.i18n import N_, translations
@@ -72,8 +73,11 @@ def overview_context(renderer: Renderer, view: DashboardView, locale: str) -> di
 
 
 def _cards(renderer: Renderer, view: DashboardView, locale: str, currency: str) -> Markup:
-    """The four cards: they show the models and their fetch times, nothing else."""
+    """The cards: they show the models and their fetch times, nothing else. The balance is
+    in the runway's lead (`hero`) when there is one, else in the first card."""
+    hero = bool(view.insights and view.insights.runway)
     key = (
+        hero,
         view.account,
         view.stats,
         view.pricing,
@@ -83,7 +87,7 @@ def _cards(renderer: Renderer, view: DashboardView, locale: str, currency: str) 
         view.pricing_cache.fetched_at,
         view.stats_cache.fetched_at,
     )
-    return renderer.fragment("_partials/cards.html", key, locale, currency, view=view)
+    return renderer.fragment("_partials/cards.html", key, locale, currency, view=view, hero=hero)
 
 
 def _insights_head(
@@ -125,7 +129,9 @@ def _table(renderer: Renderer, view: DashboardView, locale: str, currency: str) 
     key = (*ends, view.window, view.filters)
 
     def rows_html() -> Markup:
-        return renderer.rows_html(rows, locale, currency)
+        # Only on a fragment-cache miss: a warm page does not look at its amounts again.
+        places = column_places((row.amount for row in rows), currency)
+        return renderer.rows_html(rows, locale, currency, places)
 
     return renderer.fragment(
         "_partials/table.html",
@@ -134,6 +140,7 @@ def _table(renderer: Renderer, view: DashboardView, locale: str, currency: str) 
         currency,
         view=view,
         rows_html=rows_html,
+        tz_name=getattr(renderer.settings.tz, "key", None) or str(renderer.settings.tz),
         page_href=functools.partial(insights.page_href, view.filters),
     )
 

@@ -102,21 +102,21 @@ def test_int(n: int, en: str, pt_br: str) -> None:
     assert format_int(n, "pt_BR") == pt_br
 
 
-def test_table_date_is_mon_day_hh_mm() -> None:
-    assert format_table_date(MOMENT, SAO_PAULO, "en") == "Nov 24, 13:05"
-    assert format_table_date(MOMENT, UTC, "en") == "Nov 24, 16:05"
-    assert format_table_date(MOMENT, SAO_PAULO, "pt_BR") == "24 de nov. 13:05"
+def test_table_date_is_mon_day_year_hh_mm() -> None:
+    assert format_table_date(MOMENT, SAO_PAULO, "en") == "Nov 24, 2026, 13:05"
+    assert format_table_date(MOMENT, UTC, "en") == "Nov 24, 2026, 16:05"
+    assert format_table_date(MOMENT, SAO_PAULO, "pt_BR") == "24 de nov. de 2026 13:05"
 
 
 def test_table_date_is_24_hour_and_crosses_midnight_in_local_time() -> None:
     just_after_midnight_utc = datetime(2026, 3, 1, 0, 5, tzinfo=UTC)
-    assert format_table_date(just_after_midnight_utc, UTC, "en") == "Mar 1, 00:05"
-    assert format_table_date(just_after_midnight_utc, SAO_PAULO, "en") == "Feb 28, 21:05"
-    assert format_table_date(just_after_midnight_utc, SAO_PAULO, "pt_BR") == "28 de fev. 21:05"
+    assert format_table_date(just_after_midnight_utc, UTC, "en") == "Mar 1, 2026, 00:05"
+    assert format_table_date(just_after_midnight_utc, SAO_PAULO, "en") == "Feb 28, 2026, 21:05"
+    assert format_table_date(just_after_midnight_utc, SAO_PAULO, "pt_BR") == "28 de fev. de 2026 21:05"
 
 
 def test_naive_datetimes_are_utc() -> None:
-    assert format_table_date(datetime(2026, 11, 24, 16, 5), SAO_PAULO, "en") == "Nov 24, 13:05"
+    assert format_table_date(datetime(2026, 11, 24, 16, 5), SAO_PAULO, "en") == "Nov 24, 2026, 13:05"
 
 
 def test_full_datetime_names_the_offset() -> None:

@@ -116,14 +116,16 @@ def _local(dt: datetime, tz: tzinfo) -> datetime:
 
 @lru_cache(maxsize=_CACHED)
 def format_table_date(dt: datetime, tz: tzinfo, locale: str) -> str:
-    """The manual's "Mon Day, HH:MM", localised: "Nov 24, 13:05", "24 de nov. 13:05".
+    """The table's date: "Nov 24, 2026, 13:05", "24 de nov. de 2026 13:05".
 
-    Built from CLDR pieces rather than a fixed pattern: the locale's abbreviated month-day
-    skeleton (`MMMd`), its 24-hour time skeleton (`Hm`, as the manual shows 13:05 even in
-    English) and its own date-time glue ("{1}, {0}" in en, "{1} {0}" in pt_BR).
+    The manual's "Mon Day, HH:MM" plus the year, so that a row is never ambiguous across a
+    year (the table's header names the timezone once). Built from CLDR pieces rather than a
+    fixed pattern: the locale's abbreviated date skeleton (`yMMMd`), its 24-hour time
+    skeleton (`Hm`, as the manual shows 13:05 even in English) and its own date-time glue
+    ("{1}, {0}" in en, "{1} {0}" in pt_BR).
     """
     local = _local(dt, tz)
-    day = format_skeleton("MMMd", local, locale=locale)
+    day = format_skeleton("yMMMd", local, locale=locale)
     time = format_skeleton("Hm", local, locale=locale)
     glue = Locale.parse(locale).datetime_formats["short"]
     return str(glue).format(time, day)

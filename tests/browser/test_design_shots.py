@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser
 
-from tests.browser.pages import OpenPage, Site, running_site, sign_in
+from tests.browser.pages import OpenPage, Site, sign_in
 from tests.support.dashboard import running_dashboard
 from tests.support.pgcluster import free_port
 
@@ -22,16 +22,6 @@ pytestmark = pytest.mark.browser
 LOCALES = {"en": "en-US", "pt_BR": "pt-BR"}
 WIDTHS = {1440: 900, 375: 812}
 SCHEMES = ("light", "dark")
-
-
-@pytest.fixture(scope="module")
-def low(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """The demo ledger under a threshold above its balance: the low-balance state."""
-    root = tmp_path_factory.mktemp("shots-low")
-    with running_site(
-        browser, root, transactions=600, page_size=300, low_balance_threshold="100000"
-    ) as site:
-        yield site
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +56,9 @@ def _copy_out(paths: list[Path]) -> None:
 def test_overview_states_screenshots(
     request: pytest.FixtureRequest, open_page: OpenPage, screenshot_dir: Path, state: str
 ) -> None:
-    site: Site = request.getfixturevalue({"normal": "seeded", "low": "low", "down": "down"}[state])
+    site: Site = request.getfixturevalue(
+        {"normal": "seeded", "low": "low_site", "down": "down"}[state]
+    )
     shots: list[Path] = []
     for locale, accept in LOCALES.items():
         for width, height in WIDTHS.items():

@@ -112,11 +112,15 @@ def test_table_date_is_24_hour_and_crosses_midnight_in_local_time() -> None:
     just_after_midnight_utc = datetime(2026, 3, 1, 0, 5, tzinfo=UTC)
     assert format_table_date(just_after_midnight_utc, UTC, "en") == "Mar 1, 2026, 00:05"
     assert format_table_date(just_after_midnight_utc, SAO_PAULO, "en") == "Feb 28, 2026, 21:05"
-    assert format_table_date(just_after_midnight_utc, SAO_PAULO, "pt_BR") == "28 de fev. de 2026 21:05"
+    assert (
+        format_table_date(just_after_midnight_utc, SAO_PAULO, "pt_BR") == "28 de fev. de 2026 21:05"
+    )
 
 
 def test_naive_datetimes_are_utc() -> None:
-    assert format_table_date(datetime(2026, 11, 24, 16, 5), SAO_PAULO, "en") == "Nov 24, 2026, 13:05"
+    assert (
+        format_table_date(datetime(2026, 11, 24, 16, 5), SAO_PAULO, "en") == "Nov 24, 2026, 13:05"
+    )
 
 
 def test_full_datetime_names_the_offset() -> None:

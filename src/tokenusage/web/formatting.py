@@ -46,7 +46,7 @@ class Formatter:
         digits, the exact amount is one hover, focus or tap away (shown by app.css); a
         secondary figure (`focus=False`) has it on hover only, without a tab stop."""
         shown = self.cents(amount)
-        exact = self.money(amount)
+        exact = self.exact(amount)
         value = plain_decimal(amount)
         if exact == shown:
             return Markup('<data class="money" value="{}">{}</data>').format(value, shown)
@@ -58,6 +58,13 @@ class Formatter:
             '<data class="money exact" value="{}" tabindex="0">{}'
             '<span class="exact-value">{}</span></data>'
         ).format(value, shown, exact)
+
+    def exact(self, amount: Decimal) -> str:
+        """Every digit of `amount` (at least the currency's): what the headline rounds."""
+        exponent = amount.normalize().as_tuple().exponent
+        digits = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        places = max(digits, get_currency_precision(self.currency))
+        return fmt.format_money_fixed(amount, self.currency, self.locale, places)
 
     def column_money(self, amount: Decimal, places: int) -> str:
         """One cell of an amount column: `places` digits, and credits get an explicit `+`."""

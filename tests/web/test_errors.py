@@ -111,8 +111,10 @@ def test_api_down_and_nothing_stored(tmp_path: Path) -> None:
         problem = pt.find_all(data_kind="*")[0]
         # The lead names the kind, so the cause below does not repeat it as a headline.
         assert not problem.find_all("strong")
-        assert problem.one("p", cls="detail").text().startswith(
-            "Não foi possível acessar a License API."
+        assert (
+            problem.one("p", cls="detail")
+            .text()
+            .startswith("Não foi possível acessar a License API.")
         )
         debug = parse(http.get("/debug").text)
         (heading,) = [h for h in debug.find_all("h2") if h.text() == "USER STATS response"]

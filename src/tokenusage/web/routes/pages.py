@@ -69,7 +69,14 @@ def overview_context(renderer: Renderer, view: DashboardView, locale: str) -> di
         "data_age": (view.now - as_of).total_seconds() if as_of else 0.0,
         "auto_refresh": renderer.settings.auto_refresh_seconds,
         "page_number": view.window.page,
+        "tz_name": tz_name(renderer),
     }
+
+
+def tz_name(renderer: Renderer) -> str:
+    """The business timezone as the table's header and the footer state it ("UTC")."""
+    tz = renderer.settings.tz
+    return getattr(tz, "key", None) or str(tz)
 
 
 def _cards(renderer: Renderer, view: DashboardView, locale: str, currency: str) -> Markup:
@@ -140,7 +147,7 @@ def _table(renderer: Renderer, view: DashboardView, locale: str, currency: str) 
         currency,
         view=view,
         rows_html=rows_html,
-        tz_name=getattr(renderer.settings.tz, "key", None) or str(renderer.settings.tz),
+        tz_name=tz_name(renderer),
         page_href=functools.partial(insights.page_href, view.filters),
     )
 

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.browser.pages import OpenPage, Site, running_site
+from tests.browser.test_design_shots import copy_out
 
 pytestmark = pytest.mark.browser
 
@@ -148,7 +149,9 @@ def test_pager_and_landmarks_pass_contrast_and_names(seeded: Site, open_page: Op
     assert names[0] and names[1] and names[0] != names[1], names
 
 
-def test_row_detail_opens_by_keyboard_with_one_tab_stop(seeded: Site, open_page: OpenPage) -> None:
+def test_row_detail_opens_by_keyboard_with_one_tab_stop(
+    seeded: Site, open_page: OpenPage, screenshot_dir: Path
+) -> None:
     page = _open(open_page, seeded)
     rows = page.locator("#history-table tbody tr")
     assert rows.count() == 300
@@ -165,6 +168,9 @@ def test_row_detail_opens_by_keyboard_with_one_tab_stop(seeded: Site, open_page:
     page.keyboard.press("Enter")
     detail = page.locator("#row-detail")
     assert detail.evaluate("d => d.open")
+    shot = screenshot_dir / "row-detail.png"
+    page.screenshot(path=shot)
+    copy_out([shot])
     field = lambda name: detail.locator(f'[data-field="{name}"]').inner_text()  # noqa: E731
     assert field("id") == second.get_attribute("data-id")
     assert field("description") == second.locator("td.desc").text_content()
@@ -221,7 +227,9 @@ def small(browser: Browser, tmp_path: Path) -> Iterator[Site]:
         yield site
 
 
-def test_clear_cache_asks_in_a_dialog(small: Site, open_page: OpenPage) -> None:
+def test_clear_cache_asks_in_a_dialog(
+    small: Site, open_page: OpenPage, screenshot_dir: Path
+) -> None:
     w = open_page(state=small.state)
     page = w.page
     page.goto(small.url + "/")
@@ -235,6 +243,9 @@ def test_clear_cache_asks_in_a_dialog(small: Site, open_page: OpenPage) -> None:
     dialog = page.locator("#clear-dialog")
     button.click()
     assert dialog.evaluate("d => d.open")
+    shot = screenshot_dir / "clear-cache-dialog.png"
+    page.screenshot(path=shot)
+    copy_out([shot])
     dialog.get_by_role("button", name="Cancel").click()
     assert not dialog.evaluate("d => d.open")
     assert page.url == small.url + "/", "cancel stays on the page"

@@ -44,7 +44,7 @@ def down(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield Site(None, dash, state)  # type: ignore[arg-type]
 
 
-def _copy_out(paths: list[Path]) -> None:
+def copy_out(paths: list[Path]) -> None:
     target = os.environ.get("TOKENUSAGE_SHOTS_DIR")
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
@@ -79,4 +79,4 @@ def test_overview_states_screenshots(
                 w.page.context.close()
     for path in shots:
         assert path.stat().st_size > 10_000, f"{path} is suspiciously small"
-    _copy_out(shots)
+    copy_out(shots)

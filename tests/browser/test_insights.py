@@ -327,9 +327,9 @@ def test_readme_screenshot(seeded: Site, open_page: OpenPage, screenshot_dir: Pa
     assert top and end
     clip = {
         "x": 0,
-        "y": top["y"] - 12,
+        "y": top["y"] - 6,
         "width": 1440,
-        "height": end["y"] + end["height"] - top["y"] + 24,
+        "height": end["y"] + end["height"] - top["y"] + 18,
     }
     target = screenshot_dir / "readme-insights.png"
     page.screenshot(path=target, clip=clip, full_page=True)

@@ -9,10 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tokenusage.usage.fmt import (
+    column_places,
     format_age,
     format_datetime_full,
     format_int,
     format_money,
+    format_money_fixed,
     format_table_date,
 )
 
@@ -153,3 +155,22 @@ def test_full_datetime_names_the_offset() -> None:
 def test_age(seconds: float, en: str, pt_br: str) -> None:
     assert format_age(seconds, "en") == en
     assert format_age(seconds, "pt_BR") == pt_br
+
+
+def test_money_fixed_has_exactly_the_places_asked() -> None:
+    assert format_money_fixed(Decimal("1.5"), "USD", "en", 6) == "$1.500000"
+    assert format_money_fixed(Decimal("-0.0001"), "USD", "en", 6) == "-$0.000100"
+    assert format_money_fixed(Decimal("-1234.5"), "USD", "pt_BR", 2) == "-US$\xa01.234,50"
+    # Headline cents round half to even, and never show "-$0.00".
+    assert format_money_fixed(Decimal("6.125"), "USD", "en", 2) == "$6.12"
+    assert format_money_fixed(Decimal("6.135"), "USD", "en", 2) == "$6.14"
+    assert format_money_fixed(Decimal("-0.001"), "USD", "en", 2) == "$0.00"
+
+
+def test_column_places_is_what_the_most_precise_amount_needs() -> None:
+    amounts = [Decimal("5.00"), Decimal("-0.0038465"), Decimal("-0.06")]
+    assert column_places(amounts, "USD") == 7
+    assert column_places([Decimal("5"), Decimal("0.1")], "USD") == 2
+    assert column_places([], "USD") == 2
+    texts = [format_money_fixed(a, "USD", "en", column_places(amounts, "USD")) for a in amounts]
+    assert {len(t.split(".")[1]) for t in texts} == {7}

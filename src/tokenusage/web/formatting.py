@@ -3,6 +3,7 @@ business timezone, plus the headline and advice for each kind of problem."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
@@ -66,10 +67,15 @@ class Formatter:
         places = max(digits, get_currency_precision(self.currency))
         return fmt.format_money_fixed(amount, self.currency, self.locale, places)
 
-    def column_money(self, amount: Decimal, places: int) -> str:
-        """One cell of an amount column: `places` digits, and credits get an explicit `+`."""
+    def column_money(self, amount: Decimal, places: int, *, signed: bool = True) -> str:
+        """One cell of an amount column: `places` digits, and credits get an explicit `+`
+        (unless `signed` is false: a column of spend, all positive)."""
         text = fmt.format_money_fixed(amount, self.currency, self.locale, places)
-        return "+" + text if amount > 0 else text
+        return "+" + text if signed and amount > 0 else text
+
+    def places_of(self, amounts: Iterable[Decimal]) -> int:
+        """The fraction digits a column of these amounts needs (`column_money`'s places)."""
+        return fmt.column_places(amounts, self.currency)
 
     def number(self, n: int) -> str:
         return fmt.format_int(n, self.locale)

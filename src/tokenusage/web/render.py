@@ -24,6 +24,7 @@ from tokenusage.store import MirrorRow
 from tokenusage.usage.branding import BRAND, brand
 from tokenusage.usage.export import plain_decimal
 from tokenusage.web.formatting import Formatter, headline_for, hint_for
+from tokenusage.web.fragcache import FragmentCache
 from tokenusage.web.i18n import HTML_LANG, N_, jinja_gettext_callables, negotiate, translations
 from tokenusage.web.sessions import csrf_token, pop_flashes
 
@@ -43,7 +44,7 @@ def make_environment() -> Environment:
         loader=FileSystemLoader(TEMPLATES),
         autoescape=True,
         undefined=StrictUndefined,
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", FragmentCache],
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,

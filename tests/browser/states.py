@@ -28,7 +28,7 @@ DEAD_LICENCE: dict[str, Any] = {
 }
 
 
-def _lower_balance(srv: RunningLicenseServer) -> None:
+def lower_balance(srv: RunningLicenseServer) -> None:
     """One more usage entry that leaves LOW_BALANCE: below the default threshold of 1.00."""
     balance = Decimal(srv.ledger.stats(srv.licence_id)["balance"])
     srv.ledger.add_entry(
@@ -45,7 +45,7 @@ def _lower_balance(srv: RunningLicenseServer) -> None:
 @contextmanager
 def low_balance_site(browser: Browser, root: Path, transactions: int = 1200) -> Iterator[Site]:
     with running_site(
-        browser, root, transactions=transactions, prepare=_lower_balance, page_size=300
+        browser, root, transactions=transactions, prepare=lower_balance, page_size=300
     ) as site:
         with Store(site.dash.settings.store_url) as store:
             Alerts(store).add("Low balance", "balance_below", "5", ["ops@example.com"], [])

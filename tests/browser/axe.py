@@ -48,7 +48,7 @@ def run(page: Page) -> list[Violation]:
     return list(page.evaluate(RUN_AXE))
 
 
-def report(found: dict[str, list[Violation]], max_nodes: int = 6) -> str:
+def report(found: dict[str, list[Violation]], max_nodes: int = 12) -> str:
     """`{variant: violations}` as lines a person can act on: the rule, its impact and help,
     then each failing element's selector and why it fails, with the variants it fails in."""
     rules: dict[tuple[str, str, str], dict[tuple[str, str], list[str]]] = {}

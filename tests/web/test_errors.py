@@ -121,7 +121,13 @@ def test_api_down_and_nothing_stored(tmp_path: Path) -> None:
         part = debug.one("section", aria_labelledby=heading.attrs["id"])
         status = definitions(part)["Status"]
         assert "status-bad" in status.classes()
-        assert status.text().startswith("no response — Failed to connect to License API")
+        # The refused connection is told once, above the calls, not once per call.
+        assert status.text() == "no response (the error above)"
+        causes_shown = [p.text() for p in debug.find_all("p", cls="cause")]
+        assert causes_shown == [
+            f"Failed to connect to License API: connection to 127.0.0.1:{port} refused"
+        ]
+        assert not [pre for pre in debug.find_all("pre") if not pre.text().strip()]
 
 
 def test_retry_asks_the_api_again_at_once(tmp_path: Path) -> None:

@@ -49,7 +49,9 @@ def test_filter_with_the_keyboard(seeded: Site, open_page: OpenPage) -> None:
     page = w.page
     page.goto(seeded.url + "/")
     keys.start_at_the_top(page)
-    keys.tab_to(page, "#filters input[name=type][value=purchase]")
+    keys.tab_to(page, "#filter-box > summary")  # the form folds into a disclosure
+    page.keyboard.press("Enter")
+    keys.tab_to(page, "#filters input[name=type][value=purchase]", limit=20)
     page.keyboard.press("Space")
     keys.tab_to(page, "#filters input[name=type][value=refund]", limit=3)
     page.keyboard.press("Space")

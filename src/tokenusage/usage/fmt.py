@@ -148,5 +148,11 @@ def format_datetime_full(dt: datetime, tz: tzinfo, locale: str) -> str:
 
 
 def format_age(seconds: float, locale: str) -> str:
-    """How old cached data is: "5 minutes", "5 minutos" (rounded the way Babel rounds)."""
-    return format_timedelta(timedelta(seconds=max(0.0, seconds)), locale=locale)
+    """How old cached data is: "5 minutes", "5 minutos" (rounded the way Babel rounds), of
+    the whole second: the finest unit it shows is the second."""
+    return _age(round(max(0.0, seconds)), locale)
+
+
+@lru_cache(maxsize=_CACHED)
+def _age(seconds: int, locale: str) -> str:
+    return format_timedelta(timedelta(seconds=seconds), locale=locale)

@@ -13,7 +13,7 @@ from typing import Any
 
 from playwright.sync_api import Browser
 
-from tests.browser.pages import Site, running_site, sign_in
+from tests.browser.pages import Site, running_site, signed_in_state
 from tests.fixtures import RunningLicenseServer
 from tests.support.dashboard import running_dashboard
 from tokenusage.service.alerts.manage import Alerts
@@ -64,13 +64,7 @@ def api_down_site(browser: Browser, root: Path) -> Iterator[Site]:
     """A licence whose License API refuses connections, and nothing stored yet."""
     dead = f"http://127.0.0.1:{_free_port()}/api.php"
     with running_dashboard(None, root, api_url=dead, **DEAD_LICENCE) as dash:
-        context = browser.new_context()
-        try:
-            sign_in(context.new_page(), dash)
-            state = context.storage_state()
-        finally:
-            context.close()
-        yield Site(None, dash, state)  # type: ignore[arg-type]
+        yield Site(None, dash, signed_in_state(browser, dash))  # type: ignore[arg-type]
 
 
 @contextmanager

@@ -8,14 +8,12 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser
 
-from tests.browser.pages import OpenPage, Site, sign_in
-from tests.support.dashboard import running_dashboard
-from tests.support.pgcluster import free_port
+from tests.browser.pages import OpenPage, Site
+from tests.browser.states import api_down_site
 
 pytestmark = pytest.mark.browser
 
@@ -27,21 +25,8 @@ SCHEMES = ("light", "dark")
 @pytest.fixture(scope="module")
 def down(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """A licence whose API refuses connections, and nothing stored."""
-    root = tmp_path_factory.mktemp("shots-down")
-    licence: dict[str, Any] = {
-        "license_key": "key",
-        "license_domain": "example.test",
-        "license_email": "admin@example.test",
-    }
-    dead = f"http://127.0.0.1:{free_port()}/api.php"
-    with running_dashboard(None, root, api_url=dead, **licence) as dash:
-        context = browser.new_context()
-        try:
-            sign_in(context.new_page(), dash)
-            state = context.storage_state()
-        finally:
-            context.close()
-        yield Site(None, dash, state)  # type: ignore[arg-type]
+    with api_down_site(browser, tmp_path_factory.mktemp("shots-down")) as site:
+        yield site
 
 
 def copy_out(paths: list[Path]) -> None:

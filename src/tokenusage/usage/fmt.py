@@ -56,6 +56,13 @@ def _exact_for(amount: Decimal) -> AbstractContextManager[Context]:
     return localcontext(prec=max(28, len(amount.as_tuple().digits) + spread + 10))
 
 
+def _at_places(amount: Decimal, places: int) -> Decimal:
+    """`amount` rounded half-even to `places` fraction digits, never "-0" (no "-$0.00");
+    inside `_exact_for(amount)`."""
+    amount = amount.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN)
+    return abs(amount) if amount.is_zero() else amount
+
+
 @lru_cache(maxsize=_CACHED)
 def format_money(amount: Decimal, currency: str, locale: str) -> str:
     """`$0.0005`, `-$1,234.50`, `R$ 25,00`: the locale's currency pattern, honest digits."""
@@ -64,9 +71,7 @@ def format_money(amount: Decimal, currency: str, locale: str) -> str:
         return format_currency(amount, currency, locale=locale)
     # Babel quantizes in the current context too, so it runs inside the wide one.
     with _exact_for(amount):
-        amount = amount.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN)
-        if amount.is_zero():
-            amount = abs(amount)  # no "-$0.00"
+        amount = _at_places(amount, places)
         return format_currency(
             amount, currency, locale=locale, currency_digits=True, decimal_quantization=False
         )
@@ -80,9 +85,7 @@ def format_money_fixed(amount: Decimal, currency: str, locale: str, places: int)
     if not amount.is_finite():
         return format_currency(amount, currency, locale=locale)
     with _exact_for(amount):
-        amount = amount.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN)
-        if amount.is_zero():
-            amount = abs(amount)  # no "-$0.00"
+        amount = _at_places(amount, places)
         text: str = _fixed_pattern(locale, places).apply(
             amount, Locale.parse(locale), currency=currency, currency_digits=False
         )

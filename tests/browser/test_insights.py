@@ -76,7 +76,7 @@ def test_filters_in_the_url_select_the_rows_and_are_named(
     total = sum(amounts, Decimal(0))
     shown_total = page.locator("#matching-total").inner_text().strip()
     assert shown_total.endswith(": +" + format_money(total, "USD", "en")), shown_total
-    kinds = page.locator("#history-table tbody td.type").all_inner_texts()
+    kinds = page.locator("#history-table tbody td.type").all_text_contents()
     assert set(kinds) == {"purchase", "refund"}
     # The form shows the state it came from.
     assert page.locator("input[name=type][value=purchase]").is_checked()

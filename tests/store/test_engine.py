@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
-from tokenusage.store.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine
+import pytest
+
+from tests.support.pgcluster import running_cluster
+from tokenusage.store.engine import (
+    PING_AFTER_IDLE_SECONDS,
+    SQLITE_BUSY_TIMEOUT_MS,
+    Database,
+    make_engine,
+)
 
 
 def test_postgresql_urls_use_psycopg() -> None:
@@ -22,3 +32,39 @@ def test_sqlite_file_gets_wal_busy_timeout_and_foreign_keys(tmp_path: Path) -> N
             assert pragma("PRAGMA foreign_keys").scalar() == 1
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_postgresql_read_after_a_restart_gets_a_live_connection() -> None:
+    """The read pool checks a connection idle for a second or more, so the first read after
+    the server came back works; within the second, reads skip the check (no round trip)."""
+    with running_cluster() as own:
+        db = Database(own.create_database())
+        try:
+
+            def read() -> int:
+                with db.read() as conn:
+                    return int(conn.exec_driver_sql("SELECT 1").scalar_one())
+
+            assert read() == 1
+            own.stop()
+            own.resume()
+            time.sleep(PING_AFTER_IDLE_SECONDS + 0.1)
+            assert read() == 1  # the pooled connection died with the server: replaced
+            pings = 0
+            ping = db._reads.dialect.do_ping
+
+            def counting(dbapi: Any) -> bool:
+                nonlocal pings
+                pings += 1
+                return bool(ping(dbapi))
+
+            db._reads.dialect.do_ping = counting  # type: ignore[method-assign]
+            for _ in range(5):
+                read()
+            assert pings == 0, "a connection used within the second is not pinged"
+            time.sleep(PING_AFTER_IDLE_SECONDS + 0.1)
+            read()
+            assert pings == 1
+        finally:
+            db.dispose()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from tokenusage.store import exact
@@ -27,6 +28,7 @@ from tokenusage.store.files import private_database
 from tokenusage.store.records import StoreError
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+PING_AFTER_IDLE_SECONDS = 1.0
 _WRITE = "tokenusage_write"
 
 
@@ -56,6 +58,28 @@ def _is_memory(url: URL) -> bool:
     return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
 
 
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Check a connection before use only when it has been idle `idle_seconds` or more: a
+    server that restarted since gets a fresh connection (the pool retries), and a busy
+    dashboard does not pay a round trip per read. A restart in the last second is met by the
+    read itself (a store problem shown once; SQLAlchemy then drops the whole pool)."""
+
+    def checkin(_dbapi: Any, record: Any) -> None:
+        record.info["used"] = time.monotonic()
+
+    def checkout(dbapi: Any, record: Any, _proxy: Any) -> None:
+        used = record.info.get("used")
+        if used is not None and time.monotonic() - used < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi)
+        except Exception as exc:  # whatever the driver says: this connection is unusable
+            raise DisconnectionError(str(exc)) from exc
+
+    event.listen(engine.pool, "checkin", checkin)
+    event.listen(engine.pool, "checkout", checkout)
+
+
 def make_engine(url: str | URL, *, isolation_level: str | None = None) -> Engine:
     """An engine whose pool is safe to share between threads (the service uses worker threads).
 
@@ -63,14 +87,18 @@ def make_engine(url: str | URL, *, isolation_level: str | None = None) -> Engine
     and its parent directory (0700, the file 0600: see `files`). In-memory SQLite is a single
     shared connection: tests only. Transactions are deferred (`BEGIN`) unless made through
     `for_writes`. `postgresql://` means psycopg 3, the driver of the `postgres` extra;
-    `isolation_level` is then set once per connection of the pool.
+    `isolation_level` is then set once per connection of the pool (the read pool, whose
+    connections are also checked only after a second idle).
     """
     parsed = make_url(url)
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
-        options: dict[str, Any] = {"isolation_level": isolation_level} if isolation_level else {}
-        return create_engine(parsed, pool_pre_ping=True, **options)
+        if isolation_level is None:
+            return create_engine(parsed, pool_pre_ping=True)
+        reads = create_engine(parsed, isolation_level=isolation_level)
+        _ping_when_idle(reads, PING_AFTER_IDLE_SECONDS)
+        return reads
     kwargs: dict[str, Any] = {
         "connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     }

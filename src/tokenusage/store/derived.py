@@ -35,12 +35,20 @@ def features(conn: Connection, generation: int) -> set[str]:
 
 
 def register(conn: Connection, generation: int, wanted: Iterable[str]) -> None:
+    """Give a new generation its features; `seal` completes them once its rows are in."""
     have = features(conn, generation)
     new = sorted(set(wanted) - have)
     if new:
         conn.execute(F.insert(), [{"generation": generation, "feature": f} for f in new])
     if SEARCH in new:
-        search.create(conn, generation)
+        search.create(conn, generation, indexed=False)
+
+
+def seal(conn: Connection, generation: int) -> None:
+    """Finish what `record` filled in bulk (the PostgreSQL search index), before the
+    generation is read."""
+    if SEARCH in features(conn, generation):
+        search.index(conn, generation)
 
 
 def record(conn: Connection, generation: int, numbered: Sequence[tuple[int, Transaction]]) -> None:
@@ -74,7 +82,7 @@ def ensure(conn: Connection, generation: int, min_seq: int, max_seq: int, wanted
         return
     if wanted == SEARCH:
         search.drop(conn, generation)
-        search.create(conn, generation)
+        search.create(conn, generation, indexed=False)
     elif wanted == HOURS:
         hours.forget(conn, generation)
     else:
@@ -82,6 +90,8 @@ def ensure(conn: Connection, generation: int, min_seq: int, max_seq: int, wanted
         conn.execute(delete(D).where(D.c.generation == generation, D.c.zone == zone))
     for lo in range(min_seq, max_seq + 1, BUILD_CHUNK):
         _fold(conn, generation, {wanted}, _stored(conn, generation, lo, lo + BUILD_CHUNK - 1))
+    if wanted == SEARCH:
+        search.index(conn, generation)
     conn.execute(F.insert().values(generation=generation, feature=wanted))
 
 

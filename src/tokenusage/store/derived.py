@@ -3,8 +3,10 @@
 A generation's features (`mirror_features`) say what is kept: the day totals of each
 registered business timezone ("zone:<name>", see `days.py`) and the search table ("search",
 see `search.py`). Every write of rows (`record`) updates them in the same transaction; a new
-full sync inherits the current generation's features; a feature asked for that a generation
-lacks (a new timezone setting, a store made by an older version) is built once (`ensure`).
+full sync inherits the current generation's features, fills its PostgreSQL search table
+unindexed and builds that index once (`seal`) before the generation is swapped in; a
+feature asked for that a generation lacks (a new timezone setting, a store made by an older
+version) is built once (`ensure`).
 """
 
 from __future__ import annotations

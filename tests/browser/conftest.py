@@ -83,5 +83,15 @@ def seeded(browser: Browser, seeded_root: Path) -> Iterator[Site]:
 
 
 @pytest.fixture(scope="package")
+def low_site(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The demo ledger under a threshold above its balance: the low-balance state."""
+    root = tmp_path_factory.mktemp("low-site")
+    with running_site(
+        browser, root, transactions=600, page_size=PAGE_SIZE, low_balance_threshold="100000"
+    ) as site:
+        yield site
+
+
+@pytest.fixture(scope="package")
 def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("screenshots")

@@ -92,6 +92,16 @@ def sign_in(page: Page, dash: RunningDashboard, password: str | None = None) -> 
         page.locator("form[action='/login'] button[type=submit]").click()
 
 
+def signed_in_state(browser: Browser, dash: RunningDashboard) -> dict[str, Any]:
+    """The cookies of a session signed in through the form (a fresh context, closed after)."""
+    context = browser.new_context()
+    try:
+        sign_in(context.new_page(), dash)
+        return dict(context.storage_state())
+    finally:
+        context.close()
+
+
 @dataclass
 class Site:
     """A reference License API, the dashboard in front of it, and a signed-in browser state."""
@@ -119,10 +129,4 @@ def running_site(
         if prepare is not None:
             prepare(srv)
         with running_dashboard(srv, root / "dash", **settings) as dash:
-            context = browser.new_context()
-            try:
-                sign_in(context.new_page(), dash)
-                state = context.storage_state()
-            finally:
-                context.close()
-            yield Site(srv, dash, state)
+            yield Site(srv, dash, signed_in_state(browser, dash))

@@ -11,7 +11,8 @@ from playwright.sync_api import Browser, Request, expect
 
 from tests.browser.pages import OpenPage, Site, running_site
 from tests.support.dashboard import wait_synced
-from tokenusage.usage.fmt import format_money
+from tokenusage.usage.export import plain_decimal
+from tokenusage.usage.fmt import format_money_fixed
 
 pytestmark = pytest.mark.browser
 
@@ -63,7 +64,10 @@ def test_auto_refresh_syncs_without_clearing_caches(refreshing: Site, open_page:
     expect(newest).to_contain_text(PROBE)
     expect(newest).to_contain_text("-$0.42")
     balance = Decimal(srv.ledger.stats(srv.licence_id)["balance"])
-    expect(page.locator("dd.balance")).to_have_text(format_money(balance, "USD", "en"))
+    # The headline at cents; the exact balance in the value (and one hover or focus away).
+    expect(page.locator("dd.balance data")).to_have_attribute("value", plain_decimal(balance))
+    cents = format_money_fixed(balance, "USD", "en", 2)
+    assert page.locator("dd.balance").inner_text().strip() == cents
 
     assert "/actions/sync" in posts
     purges = [p for p in posts if p != "/actions/sync"]

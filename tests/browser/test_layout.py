@@ -40,9 +40,10 @@ def test_arrow_keys_scroll_a_focused_table_instead_of_paging(
     # A box narrower than the table, as on a small tablet or a zoomed page (phones get a
     # stacked layout instead, which needs no sideways scrolling).
     region.evaluate("e => { e.style.width = '420px'; }")
+    region.focus()  # and in view: rows off screen are not laid out (content-visibility)
+    region.scroll_into_view_if_needed()
     overflow = region.evaluate("e => e.scrollWidth - e.clientWidth")
     assert overflow > 0, "the table is wider than its container"
-    region.focus()
     page.keyboard.press("ArrowRight")
     page.wait_for_timeout(300)
     assert page.url == seeded.url + "/", "ArrowRight in the focused table changed the page"

@@ -9,10 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tokenusage.usage.fmt import (
+    column_places,
     format_age,
     format_datetime_full,
     format_int,
     format_money,
+    format_money_fixed,
     format_table_date,
 )
 
@@ -102,21 +104,25 @@ def test_int(n: int, en: str, pt_br: str) -> None:
     assert format_int(n, "pt_BR") == pt_br
 
 
-def test_table_date_is_mon_day_hh_mm() -> None:
-    assert format_table_date(MOMENT, SAO_PAULO, "en") == "Nov 24, 13:05"
-    assert format_table_date(MOMENT, UTC, "en") == "Nov 24, 16:05"
-    assert format_table_date(MOMENT, SAO_PAULO, "pt_BR") == "24 de nov. 13:05"
+def test_table_date_is_mon_day_year_hh_mm() -> None:
+    assert format_table_date(MOMENT, SAO_PAULO, "en") == "Nov 24, 2026, 13:05"
+    assert format_table_date(MOMENT, UTC, "en") == "Nov 24, 2026, 16:05"
+    assert format_table_date(MOMENT, SAO_PAULO, "pt_BR") == "24 de nov. de 2026 13:05"
 
 
 def test_table_date_is_24_hour_and_crosses_midnight_in_local_time() -> None:
     just_after_midnight_utc = datetime(2026, 3, 1, 0, 5, tzinfo=UTC)
-    assert format_table_date(just_after_midnight_utc, UTC, "en") == "Mar 1, 00:05"
-    assert format_table_date(just_after_midnight_utc, SAO_PAULO, "en") == "Feb 28, 21:05"
-    assert format_table_date(just_after_midnight_utc, SAO_PAULO, "pt_BR") == "28 de fev. 21:05"
+    assert format_table_date(just_after_midnight_utc, UTC, "en") == "Mar 1, 2026, 00:05"
+    assert format_table_date(just_after_midnight_utc, SAO_PAULO, "en") == "Feb 28, 2026, 21:05"
+    assert (
+        format_table_date(just_after_midnight_utc, SAO_PAULO, "pt_BR") == "28 de fev. de 2026 21:05"
+    )
 
 
 def test_naive_datetimes_are_utc() -> None:
-    assert format_table_date(datetime(2026, 11, 24, 16, 5), SAO_PAULO, "en") == "Nov 24, 13:05"
+    assert (
+        format_table_date(datetime(2026, 11, 24, 16, 5), SAO_PAULO, "en") == "Nov 24, 2026, 13:05"
+    )
 
 
 def test_full_datetime_names_the_offset() -> None:
@@ -149,3 +155,22 @@ def test_full_datetime_names_the_offset() -> None:
 def test_age(seconds: float, en: str, pt_br: str) -> None:
     assert format_age(seconds, "en") == en
     assert format_age(seconds, "pt_BR") == pt_br
+
+
+def test_money_fixed_has_exactly_the_places_asked() -> None:
+    assert format_money_fixed(Decimal("1.5"), "USD", "en", 6) == "$1.500000"
+    assert format_money_fixed(Decimal("-0.0001"), "USD", "en", 6) == "-$0.000100"
+    assert format_money_fixed(Decimal("-1234.5"), "USD", "pt_BR", 2) == "-US$\xa01.234,50"
+    # Headline cents round half to even, and never show "-$0.00".
+    assert format_money_fixed(Decimal("6.125"), "USD", "en", 2) == "$6.12"
+    assert format_money_fixed(Decimal("6.135"), "USD", "en", 2) == "$6.14"
+    assert format_money_fixed(Decimal("-0.001"), "USD", "en", 2) == "$0.00"
+
+
+def test_column_places_is_what_the_most_precise_amount_needs() -> None:
+    amounts = [Decimal("5.00"), Decimal("-0.0038465"), Decimal("-0.06")]
+    assert column_places(amounts, "USD") == 7
+    assert column_places([Decimal("5"), Decimal("0.1")], "USD") == 2
+    assert column_places([], "USD") == 2
+    texts = [format_money_fixed(a, "USD", "en", column_places(amounts, "USD")) for a in amounts]
+    assert {len(t.split(".")[1]) for t in texts} == {7}

@@ -147,7 +147,9 @@ def test_clear_cache_removes_the_mirror_and_the_next_view_resyncs(setup: Setup) 
     mirrored = setup.mirror()
     assert mirrored.present and mirrored.rows == len(ledger_rows(setup.srv))
 
-    answer = setup.post("/actions/clear-cache")
+    answer = setup.http.post(
+        "/actions/clear-cache", data={"csrf_token": setup.token, "confirm": "1"}
+    )
     assert answer.status_code == 303 and answer.headers["location"] == "/"
     assert not setup.mirror().present
     calls = len(setup.recorder.history)
@@ -158,6 +160,45 @@ def test_clear_cache_removes_the_mirror_and_the_next_view_resyncs(setup: Setup) 
     assert setup.recorder.history[calls:], "the view after Clear Cache fetches the history"
     assert setup.mirror().present and setup.mirror().rows == mirrored.rows
     assert showing(doc).startswith(f"Showing 1-300 of {format_int(mirrored.rows, 'en')} ")
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/json"])
+def test_clear_cache_without_confirm_clears_nothing(setup: Setup, accept: str) -> None:
+    """A bare POST with a valid CSRF token is refused (400) and the mirror stays. A browser
+    gets a page that explains and offers the confirmed form (the path without scripts)."""
+    setup.view()
+    before = setup.mirror()
+    assert before.present and before.rows
+    for data in ({"csrf_token": setup.token}, {"csrf_token": setup.token, "confirm": "yes"}):
+        answer = setup.http.post("/actions/clear-cache", data=data, headers={"accept": accept})
+        assert answer.status_code == 400
+        assert setup.mirror() == before
+        message = (
+            "Nothing was cleared: Clear Cache deletes every stored transaction, so it needs a "
+            "confirmation (confirm=1 in the form)."
+        )
+        if accept == "application/json":
+            assert answer.json() == {"ok": False, "error": message}
+            continue
+        doc = parse(answer.text)
+        assert doc.one(id="confirm-message").text() == message
+        form = doc.one("main").one("form", action="/actions/clear-cache")
+        assert form.one("input", name="confirm").attrs["value"] == "1"
+        assert form.one("input", name="csrf_token").attrs["value"] == setup.token
+    assert flashes(setup.view()) == []
+
+
+def test_the_nav_asks_before_clearing(setup: Setup) -> None:
+    """The nav's Clear Cache has the danger style and opens the dialog (app.js); the dialog's
+    form is the one that says confirm=1."""
+    doc = setup.view()
+    bare = doc.one("nav", cls="nav").one("form", action="/actions/clear-cache")
+    assert bare.attrs["data-confirm"] == "clear-dialog"
+    assert not bare.find_all("input", name="confirm")
+    assert "danger" in bare.one("button").classes()
+    dialog = doc.one("dialog", id="clear-dialog")
+    confirmed = dialog.one("form", action="/actions/clear-cache")
+    assert confirmed.one("input", name="confirm").attrs["value"] == "1"
 
 
 @pytest.mark.parametrize("how", ["header", "form"])
@@ -212,10 +253,10 @@ def test_actions_answer_json_to_scripts(setup: Setup) -> None:
 @pytest.mark.parametrize("action", ["/actions/update-pricing", "/actions/refresh"])
 def test_the_page_an_action_lands_on_says_live(setup: Setup, action: str) -> None:
     setup.view()  # the prices are stored and fresh: a plain view shows them as cached
-    assert setup.view().one(id="pricing-title").text() == "Current API Pricing (Cached)"
+    assert setup.view().one(id="pricing-freshness").attrs["data-source"] == "cached"
     assert setup.post(action).status_code == 303
     landed = setup.view()
-    assert landed.one(id="pricing-title").text() == "Current API Pricing (Live)"
+    assert landed.one(id="pricing-freshness").attrs["data-source"] == "live"
     assert footer(landed)["Pricing:"] == "Live"
     again = setup.view()
-    assert again.one(id="pricing-title").text() == "Current API Pricing (Cached)"
+    assert again.one(id="pricing-freshness").attrs["data-source"] == "cached"

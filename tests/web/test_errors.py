@@ -46,7 +46,7 @@ def unable(answer: httpx.Response) -> tuple[Node, list[str]]:
     retry = panel.one("form", action="/actions/refresh")  # a forced fetch, not a reload
     assert retry.attrs["method"] == "post" and retry.one("input", name="csrf_token").attrs["value"]
     assert retry.one("button", cls="primary").text() == "Retry Loading Data"
-    causes = [li.one("p", cls="cause").text() for li in panel.find_all("li")]
+    causes = [p.one("p", cls="cause").text() for p in panel.find_all(cls="problem")]
     return doc, causes
 
 
@@ -86,29 +86,48 @@ def test_api_down_and_nothing_stored(tmp_path: Path) -> None:
         lead = doc.one("p", cls="lead").text()
         assert lead == f"Cannot reach the License API at http://127.0.0.1:{port}/api.php."
         assert "license configuration" not in doc.one("section", cls="panel").text()
-        assert {li.attrs["data-kind"] for li in doc.find_all("li", data_kind="*")} == {
-            "unreachable"
-        }
+        assert {p.attrs["data-kind"] for p in doc.find_all(data_kind="*")} == {"unreachable"}
         assert causes
         assert all(
             cause == f"Failed to connect to License API: connection to 127.0.0.1:{port} refused"
             for cause in causes
         ), causes
         assert "could not be reached" in doc.one("p", cls="detail").text()
+        # One cause reads as sentences, not a one-item list; with nothing loaded, the actions
+        # that need data are not offered, and Debug API and Help appear once (in the nav).
+        assert not doc.one("section", cls="panel").find_all("ul")
+        nav = doc.one("nav", cls="nav")
+        assert not nav.find_all("form") and not doc.find_all("dialog")
+        assert "/download.csv" not in {a.attrs["href"] for a in doc.find_all("a")}
+        assert [a.attrs["href"] for a in doc.find_all("a", href="/debug")] == ["/debug"]
+        assert len(doc.find_all("a", href="/help")) == 1
+        assert not doc.find_all("a", href="/help#troubleshooting")
         # The same page in Brazilian Portuguese: the cause leads there too.
         pt = parse(http.get("/", headers={"accept-language": "pt-BR"}).text)
         assert pt.one(id="unable-title").text() == "Não foi possível carregar os dados da conta"
         assert pt.one("p", cls="lead").text() == (
             f"Não foi possível conectar à License API em http://127.0.0.1:{port}/api.php."
         )
-        problem = pt.find_all("li", data_kind="*")[0]
-        assert problem.one("strong").text() == "Não foi possível conectar à License API"
+        problem = pt.find_all(data_kind="*")[0]
+        # The lead names the kind, so the cause below does not repeat it as a headline.
+        assert not problem.find_all("strong")
+        assert (
+            problem.one("p", cls="detail")
+            .text()
+            .startswith("Não foi possível acessar a License API.")
+        )
         debug = parse(http.get("/debug").text)
         (heading,) = [h for h in debug.find_all("h2") if h.text() == "USER STATS response"]
         part = debug.one("section", aria_labelledby=heading.attrs["id"])
         status = definitions(part)["Status"]
         assert "status-bad" in status.classes()
-        assert status.text().startswith("no response — Failed to connect to License API")
+        # The refused connection is told once, above the calls, not once per call.
+        assert status.text() == "no response (the error above)"
+        causes_shown = [p.text() for p in debug.find_all("p", cls="cause")]
+        assert causes_shown == [
+            f"Failed to connect to License API: connection to 127.0.0.1:{port} refused"
+        ]
+        assert not [pre for pre in debug.find_all("pre") if not pre.text().strip()]
 
 
 def test_retry_asks_the_api_again_at_once(tmp_path: Path) -> None:
@@ -171,7 +190,7 @@ def test_stored_data_is_shown_with_its_age_and_the_error(
         alert = doc.one("div", cls="warning", role="alert")
         assert alert.find_all("strong")[0].text().startswith("Showing stored data as of ")
         assert "(2 hours old): it could not be refreshed." in alert.text()
-        errors = [li.one("p", cls="cause").text() for li in alert.find_all("li")]
+        errors = [p.one("p", cls="cause").text() for p in alert.find_all(cls="problem")]
         assert errors and all(e.startswith("Failed to connect to License API") for e in errors)
         assert parse(http.get("/?page=4").text).find_all("td", data_amount="*")
 

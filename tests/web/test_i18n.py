@@ -112,6 +112,11 @@ APP_WORDING: dict[str, str] = {
     ),
     # The app reports how many cached rows it removed (with plural forms); there are no files.
     "token_usage_cache_cleared": "Cleared %(num)s cached transaction. Fresh data will be fetched.",
+    # Issue 11: one freshness line per piece of data instead of "(Live)"/"(Cached)" in the
+    # title and a "Last Updated" row; the estimates sit next to each price, in its row.
+    "token_usage_pricing": "Current API Pricing",
+    "token_usage_last_updated": "As of %(when)s.",
+    "token_usage_image_searches": "Image Processing",
 }
 
 # The manual's fragments of "Showing X-Y of Z transactions (Page N of M)" and "Cache: … old":

@@ -4,7 +4,6 @@ columns, footer status, the help page; and what a page costs on the wire."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -91,45 +90,37 @@ def test_breadcrumb_and_back_to_reports_link_when_configured(linked: RunningDash
             doc = parse(http.get(path).text)
             assert links(breadcrumb(doc)) == {"Dashboard": DASHBOARD_URL, "Reports": REPORTS_URL}
             assert links(doc.one("nav", cls="nav"))["Back to Reports"] == REPORTS_URL
+    # Signed out, the sign-in page offers no way around it: no breadcrumb links, no nav.
+    with linked.client() as http:
+        doc = parse(http.get("/login").text)
+        assert not doc.find_all("nav", cls="breadcrumb") and not doc.find_all("nav", cls="nav")
+        assert DASHBOARD_URL not in http.get("/login").text
 
 
 def test_card_titles_and_labels(reader: httpx.Client) -> None:
     doc = overview(reader)
     labels = {
         "account-title": ["Email", "License Type", "Domain", "Member Since"],
-        "balance-title": [
-            "Current Balance",
-            "Tokens Used",
-            "Credits Used",
-            "API Calls Made",
-            "Images Processed",
-            "Last Updated",
-        ],
-        "pricing-title": ["Image Processing", "Input Tokens", "Completion Tokens", "Cached Tokens"],
-        "estimates-title": [
-            "Image Searches",
-            "AI Input Tokens",
-            "AI Completion Tokens",
-            "AI Cached Tokens",
-        ],
+        "balance-title": ["Credits Used", "Tokens Used", "API Calls Made", "Images Processed"],
     }
-    titles = {
-        "account-title": "Account Overview",
-        "balance-title": "Current Balance & Usage Statistics",
-        "estimates-title": "Estimated Usage Remaining",
-    }
+    titles = {"account-title": "Account Overview", "balance-title": "Usage Statistics"}
     for title_id, expected in labels.items():
         section = card(doc, title_id)
         assert list(definitions(section)) == expected
         assert all(dd.text() for dd in definitions(section).values())
-        if title_id in titles:
-            assert section.one(id=title_id).text() == titles[title_id]
-    pricing_title = doc.one(id="pricing-title").text()
-    assert pricing_title in ("Current API Pricing (Live)", "Current API Pricing (Cached)")
+        assert section.one(id=title_id).text() == titles[title_id]
+    # The balance leads the page, above the cards, with the runway.
+    runway = card(doc, "runway-title")
+    assert list(definitions(runway))[:2] == ["Current Balance", "Lasts"]
+    assert doc.one(id="stats-freshness").text().startswith("As of ")
+    # Pricing and the estimates are one table; one freshness line, no "(Live)"/"(Cached)".
+    assert doc.one(id="pricing-title").text() == "Current API Pricing"
+    assert doc.one(id="estimates-title").text() == "Estimated Usage Remaining"
+    assert doc.one(id="pricing-freshness").text().startswith("Prices as of ")
     history = doc.one("section", aria_labelledby="history-title")
     assert doc.one(id="history-title").text() == "Complete Transaction History"
-    assert [th.text() for th in history.find_all("th")] == [
-        "Date",
+    assert [th.text() for th in history.one("table").find_all("th")] == [
+        "Date (UTC)",
         "Type",
         "Service",
         "Amount",
@@ -145,9 +136,12 @@ def test_footer_status(reader: httpx.Client, reader_dashboard: RunningDashboard)
     doc = overview(reader)  # the second view within 5 minutes: pricing comes from the cache
     status = footer(doc)
     assert status["API:"] == reader_dashboard.settings.api_url
-    assert str(datetime.now(UTC).year) in status["Updated:"]
+    # Each piece of data says its own freshness; the timezone is stated once, no GMT offset.
+    assert "Updated:" not in status
+    assert status["Time zone:"] == "UTC"
+    assert "GMT" not in doc.text()
     assert status["Pricing:"].startswith("Cached (")  # with the stored copy's age
-    assert doc.one(id="pricing-title").text() == "Current API Pricing (Cached)"
+    assert doc.one(id="pricing-freshness").attrs["data-source"] == "cached"
     assert status["Transactions:"].split(" (")[0] in ("Cached", "Live")
     bottom = doc.one("footer")
     assert "/actions/refresh" in form_actions(bottom)
@@ -191,7 +185,11 @@ def test_a_page_of_300_rows_is_small_and_gzipped(reader: httpx.Client) -> None:
     assert page.status_code == 200
     assert page.headers["content-encoding"] == "gzip"
     assert "accept-encoding" in page.headers["vary"].lower()
-    assert len(parse(page.text).find_all("td", data_amount="*")) == 300
+    doc = parse(page.text)
+    assert len(doc.find_all("td", data_amount="*")) == 300
+    # Lean rows (issue 11's dom-size): a row and its seven cells, and the date's <time>.
+    body = doc.one(id="history-table").one("tbody")
+    assert len(list(body.iter())) <= 1 + 300 * 9, "more than 9 elements per row"
     assert len(page.content) <= 300 * 1024, f"{len(page.content):,} bytes"
     compressed = int(page.headers["content-length"])
     assert compressed < len(page.content) / 4

@@ -27,7 +27,7 @@ from tests.web.support import ledger_amounts, ledger_rows
 from tokenusage.licenseserver.ledger import PRICE_FIELDS
 from tokenusage.usage.branding import brand
 from tokenusage.usage.estimates import estimate_remaining
-from tokenusage.usage.fmt import format_int, format_money
+from tokenusage.usage.fmt import format_int, format_money, format_money_fixed, money_places
 
 PER_PAGE = 300
 
@@ -58,12 +58,27 @@ def test_statistics_are_the_ledgers(
     assert int(stat(doc, "api_calls")) == expected["api_calls"]
     assert int(stat(doc, "images_processed")) == expected["images_processed"]
     figures = definitions(card(doc, "balance-title"))
-    assert figures["Current Balance"].text() == format_money(
-        Decimal(expected["balance"]), "USD", "en"
-    )
     assert figures["Tokens Used"].text() == format_int(expected["tokens_used"], "en")
     assert figures["API Calls Made"].text() == format_int(expected["api_calls"], "en")
-    assert "good" in figures["Current Balance"].classes()  # $8.67: green
+    # The headline balance and Credits Used read at cents; the exact value is one hover or
+    # focus away (a focusable <data>), and stays in the value and data- attributes.
+    for dd, raw in (
+        (doc.one("dd", data_balance="*"), expected["balance"]),
+        (doc.one("dd", data_stat="credits_used"), expected["credits_used"]),
+    ):
+        exact = Decimal(raw)
+        money = dd.one("data")
+        assert Decimal(money.attrs["value"]) == exact
+        cents = format_money_fixed(exact, "USD", "en", 2)
+        assert cents.count(".") == 1 and len(cents.split(".")[1]) == 2, cents
+        if Decimal(cents.lstrip("$").replace(",", "")) != exact:
+            assert money.attrs["tabindex"] == "0"
+            whole = money.one("span", cls="exact-value").text()
+            assert Decimal(whole.lstrip("$").replace(",", "")) == exact, "every digit"
+            assert dd.text() == cents + whole
+        else:
+            assert dd.text() == cents and not money.find_all("span")
+    assert "good" in doc.one("dd", data_balance="*").classes()  # $8.67: green
 
 
 def test_first_page_is_the_newest_300(reader: httpx.Client, ledger: list[dict[str, Any]]) -> None:
@@ -137,28 +152,35 @@ def test_rows_show_type_amount_and_branded_text(
 ) -> None:
     doc = overview(reader, "?page=2")
     expected = ledger[PER_PAGE : 2 * PER_PAGE]
-    seen_cut = seen_whole = 0
+    places = {len(row.find_all("td")[3].text().split(".")[1]) for row in rows(doc)}
+    assert len(places) == 1, f"one precision for the whole Amount column: {places}"
+    [digits] = places
+    assert digits == max(money_places(Decimal(e["amount"]), 2) for e in expected)
+    kinds = set()
     for row, entry in zip(rows(doc), expected, strict=True):
         cells = row.find_all("td")
         assert len(cells) == 7
-        badge = cells[1].one("span", cls="badge")
-        assert entry["type"] in badge.classes() and badge.text() == entry["type"]
-        assert cells[2].text() == brand(entry["service_type"])
+        assert row.attrs["data-id"] == str(entry["id"])
+        # Usage is the normal case and carries no mark; purchases and refunds do.
+        assert row.classes() == (set() if entry["type"] == "usage" else {entry["type"]})
+        assert cells[1].text() == entry["type"]
+        kinds.add(entry["type"])
+        service = brand(entry["service_type"])
+        assert cells[2].text() == service.removesuffix(" (ComusThumbz AI)")
+        assert cells[2].attrs.get("title", service) == service
         amount = Decimal(entry["amount"])
-        assert ("debit" if amount < 0 else "credit") in cells[3].classes()
+        assert Decimal(cells[3].attrs["data-amount"]) == amount
+        assert cells[3].text() == ("+" if amount > 0 else "") + format_money_fixed(
+            amount, "USD", "en", digits
+        )
         assert cells[4].text() == format_int(entry["tokens_used"], "en")
         assert cells[5].text() == format_int(entry["images_processed"], "en")
-        description = brand(entry["description"])
-        if len(description) > 50:
-            seen_cut += 1
-            shown = cells[6].one("span", aria_hidden="true").text()
-            assert shown == " ".join((description[:50].rstrip() + "…").split())
-            assert cells[6].one("span", cls="full").text() == description
-        else:
-            seen_whole += 1
-            assert cells[6].text() == description
-            assert not cells[6].find_all("span")
-    assert seen_cut and seen_whole, "the demo ledger has long and short descriptions"
+        # The whole description (CSS cuts it to the column's width), no extra elements.
+        assert cells[6].text() == brand(entry["description"])
+        assert not cells[6].find_all("span")
+        split = [entry.get(k) for k in ("input_tokens", "completion_tokens", "cached_tokens")]
+        assert row.attrs["data-split"] == " ".join("" if n is None else str(n) for n in split)
+    assert "usage" in kinds and len(kinds) > 1, kinds
 
 
 def test_account_pricing_and_estimates(
@@ -176,14 +198,13 @@ def test_account_pricing_and_estimates(
     }
     current = seeded_server.ledger.current_pricing()
     prices = {field: Decimal(current[field]) for field in PRICE_FIELDS}
-    pricing = {k: v.text() for k, v in definitions(card(doc, "pricing-title")).items()}
-    for label, field, unit in (
-        ("Image Processing", "image_processing_per_10k", "per 10,000 images"),
-        ("Input Tokens", "input_tokens_per_1m", "per 1M tokens"),
-        ("Completion Tokens", "completion_tokens_per_1m", "per 1M tokens"),
-        ("Cached Tokens", "cached_tokens_per_1m", "per 1M tokens"),
-    ):
-        assert pricing[label] == format_money(prices[field], "USD", "en") + unit
+    # One table: each service's price next to what the balance buys of it at that price.
+    table = card(doc, "pricing-title").one("table", cls="prices")
+    assert doc.one(id="estimates-title").text() == "Estimated Usage Remaining"
+    shown = {
+        tr.one("th").text(): [td.text() for td in tr.find_all("td")]
+        for tr in table.one("tbody").find_all("tr")
+    }
     estimates = estimate_remaining(
         balance(doc),
         image_per_10k=prices["image_processing_per_10k"],
@@ -191,10 +212,17 @@ def test_account_pricing_and_estimates(
         completion_per_1m=prices["completion_tokens_per_1m"],
         cached_per_1m=prices["cached_tokens_per_1m"],
     )
-    shown = {k: v.text() for k, v in definitions(card(doc, "estimates-title")).items()}
     assert shown == {
-        "Image Searches": format_int(estimates.images or 0, "en"),
-        "AI Input Tokens": format_int(estimates.input_tokens or 0, "en"),
-        "AI Completion Tokens": format_int(estimates.completion_tokens or 0, "en"),
-        "AI Cached Tokens": format_int(estimates.cached_tokens or 0, "en"),
+        label: [format_money(prices[field], "USD", "en") + " " + unit, format_int(left or 0, "en")]
+        for label, field, unit, left in (
+            ("Image Processing", "image_processing_per_10k", "per 10,000 images", estimates.images),
+            ("Input Tokens", "input_tokens_per_1m", "per 1M tokens", estimates.input_tokens),
+            (
+                "Completion Tokens",
+                "completion_tokens_per_1m",
+                "per 1M tokens",
+                estimates.completion_tokens,
+            ),
+            ("Cached Tokens", "cached_tokens_per_1m", "per 1M tokens", estimates.cached_tokens),
+        )
     }

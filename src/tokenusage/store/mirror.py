@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, select, update
 
 from tokenusage.licenseapi.models import Transaction
 from tokenusage.store import derived
@@ -158,13 +158,16 @@ def _status(gens: Sequence[Row[Any]]) -> tuple[MirrorStatus, Row[Any] | None]:
     return status, gen
 
 
+_GENERATIONS = select(G).where(G.c.domain_hash == bindparam("domain"))  # built once
+
+
 def status(conn: Connection, domain_hash: str) -> MirrorStatus:
-    return _status(conn.execute(select(G).where(G.c.domain_hash == domain_hash)).all())[0]
+    return status_with_current(conn, domain_hash)[0]
 
 
 def status_with_current(conn: Connection, domain_hash: str) -> tuple[MirrorStatus, Row[Any] | None]:
     """The status and the current generation's row (None without a mirror)."""
-    return _status(conn.execute(select(G).where(G.c.domain_hash == domain_hash)).all())
+    return _status(conn.execute(_GENERATIONS, {"domain": domain_hash}).all())
 
 
 def page_with_status(

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
+from pydantic import BaseModel
 from sqlalchemy import Connection, Row
 
 from tokenusage.licenseapi.models import Pricing, UserInfo, UserStats
@@ -20,6 +21,8 @@ from tokenusage.store.insights import InsightQuery, StoredInsights
 from tokenusage.store.pagecache import Memo, PageCache
 from tokenusage.store.records import Cached, MirrorRow, MirrorStatus
 from tokenusage.usage.filters import Filters
+
+SNAPSHOT_MODELS: dict[str, type[BaseModel]] = {"user/info": UserInfo, "user/stats": UserStats}
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +120,11 @@ def read_view(
                 found_insights = insights.read(conn, gen, query.zone, query.insights, memo)
     elif filters is not None:
         matched = filtered.NONE_MATCH
+    pricing, snaps = cache.view_documents(conn, pricing_key, domain_hash, SNAPSHOT_MODELS)
     return StoredView(
-        pricing=cache.get_pricing(conn, pricing_key),
-        info=cache.get_snapshot(conn, domain_hash, "user/info", UserInfo),
-        stats=cache.get_snapshot(conn, domain_hash, "user/stats", UserStats),
+        pricing=pricing,
+        info=cast("Cached[UserInfo] | None", snaps.get("user/info")),
+        stats=cast("Cached[UserStats] | None", snaps.get("user/stats")),
         mirror=status,
         rows=rows,
         matched=matched,

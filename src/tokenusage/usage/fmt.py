@@ -6,6 +6,8 @@ digits that carry information instead of the currency's usual two.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
@@ -13,7 +15,12 @@ from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time, format_timedelta
-from babel.numbers import format_currency, format_decimal, get_currency_precision
+from babel.numbers import (
+    NumberPattern,
+    format_currency,
+    format_decimal,
+    get_currency_precision,
+)
 
 MAX_SIGNIFICANT_FRACTION_DIGITS = 6
 # Formatting is pure and Babel is slow: a page formats the same few values on every view.
@@ -49,6 +56,13 @@ def _exact_for(amount: Decimal) -> AbstractContextManager[Context]:
     return localcontext(prec=max(28, len(amount.as_tuple().digits) + spread + 10))
 
 
+def _at_places(amount: Decimal, places: int) -> Decimal:
+    """`amount` rounded half-even to `places` fraction digits, never "-0" (no "-$0.00");
+    inside `_exact_for(amount)`."""
+    amount = amount.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN)
+    return abs(amount) if amount.is_zero() else amount
+
+
 @lru_cache(maxsize=_CACHED)
 def format_money(amount: Decimal, currency: str, locale: str) -> str:
     """`$0.0005`, `-$1,234.50`, `R$ 25,00`: the locale's currency pattern, honest digits."""
@@ -57,12 +71,38 @@ def format_money(amount: Decimal, currency: str, locale: str) -> str:
         return format_currency(amount, currency, locale=locale)
     # Babel quantizes in the current context too, so it runs inside the wide one.
     with _exact_for(amount):
-        amount = amount.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN)
-        if amount.is_zero():
-            amount = abs(amount)  # no "-$0.00"
+        amount = _at_places(amount, places)
         return format_currency(
             amount, currency, locale=locale, currency_digits=True, decimal_quantization=False
         )
+
+
+@lru_cache(maxsize=_CACHED)
+def format_money_fixed(amount: Decimal, currency: str, locale: str, places: int) -> str:
+    """`amount` with exactly `places` fraction digits (`$1.500000`): one column of a table,
+    where every row has the same digits so that the decimal points line up; and a headline
+    figure at the currency's cents."""
+    if not amount.is_finite():
+        return format_currency(amount, currency, locale=locale)
+    with _exact_for(amount):
+        amount = _at_places(amount, places)
+        text: str = _fixed_pattern(locale, places).apply(
+            amount, Locale.parse(locale), currency=currency, currency_digits=False
+        )
+        return text
+
+
+@lru_cache(maxsize=64)
+def _fixed_pattern(locale: str, places: int) -> NumberPattern:
+    pattern: NumberPattern = copy.copy(Locale.parse(locale).currency_formats["standard"])
+    pattern.frac_prec = (places, places)
+    return pattern
+
+
+def column_places(amounts: Iterable[Decimal], currency: str) -> int:
+    """The fraction digits a column of amounts needs: as many as its most precise amount."""
+    minimum = get_currency_precision(currency)
+    return max((money_places(a, minimum) for a in amounts), default=minimum)
 
 
 @lru_cache(maxsize=_CACHED)
@@ -79,14 +119,16 @@ def _local(dt: datetime, tz: tzinfo) -> datetime:
 
 @lru_cache(maxsize=_CACHED)
 def format_table_date(dt: datetime, tz: tzinfo, locale: str) -> str:
-    """The manual's "Mon Day, HH:MM", localised: "Nov 24, 13:05", "24 de nov. 13:05".
+    """The table's date: "Nov 24, 2026, 13:05", "24 de nov. de 2026 13:05".
 
-    Built from CLDR pieces rather than a fixed pattern: the locale's abbreviated month-day
-    skeleton (`MMMd`), its 24-hour time skeleton (`Hm`, as the manual shows 13:05 even in
-    English) and its own date-time glue ("{1}, {0}" in en, "{1} {0}" in pt_BR).
+    The manual's "Mon Day, HH:MM" plus the year, so that a row is never ambiguous across a
+    year (the table's header names the timezone once). Built from CLDR pieces rather than a
+    fixed pattern: the locale's abbreviated date skeleton (`yMMMd`), its 24-hour time
+    skeleton (`Hm`, as the manual shows 13:05 even in English) and its own date-time glue
+    ("{1}, {0}" in en, "{1} {0}" in pt_BR).
     """
     local = _local(dt, tz)
-    day = format_skeleton("MMMd", local, locale=locale)
+    day = format_skeleton("yMMMd", local, locale=locale)
     time = format_skeleton("Hm", local, locale=locale)
     glue = Locale.parse(locale).datetime_formats["short"]
     return str(glue).format(time, day)
@@ -109,5 +151,11 @@ def format_datetime_full(dt: datetime, tz: tzinfo, locale: str) -> str:
 
 
 def format_age(seconds: float, locale: str) -> str:
-    """How old cached data is: "5 minutes", "5 minutos" (rounded the way Babel rounds)."""
-    return format_timedelta(timedelta(seconds=max(0.0, seconds)), locale=locale)
+    """How old cached data is: "5 minutes", "5 minutos" (rounded the way Babel rounds), of
+    the whole second: the finest unit it shows is the second."""
+    return _age(round(max(0.0, seconds)), locale)
+
+
+@lru_cache(maxsize=_CACHED)
+def _age(seconds: int, locale: str) -> str:
+    return format_timedelta(timedelta(seconds=seconds), locale=locale)

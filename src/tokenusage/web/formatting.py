@@ -3,16 +3,19 @@ business timezone, plus the headline and advice for each kind of problem."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal, format_percent, get_currency_precision
+from markupsafe import Markup
 
 from tokenusage.service import Kind, Problem
 from tokenusage.usage import fmt
+from tokenusage.usage.export import plain_decimal
 from tokenusage.web.i18n import N_
 
 DEFAULT_CURRENCY = "USD"
@@ -31,6 +34,48 @@ class Formatter:
         """The table's amount: credits get an explicit `+`, as debits have their `-`."""
         text = self.money(amount)
         return "+" + text if amount > 0 else text
+
+    def cents(self, amount: Decimal) -> str:
+        """A headline figure at the currency's own digits ("$6.12"); the exact value goes
+        next to it (see `exact`)."""
+        return fmt.format_money_fixed(
+            amount, self.currency, self.locale, get_currency_precision(self.currency)
+        )
+
+    def headline(self, amount: Decimal, *, focus: bool = True) -> Markup:
+        """A figure at cents, in a `<data>` that carries the exact value. When cents hide
+        digits, the exact amount is one hover, focus or tap away (shown by app.css); a
+        secondary figure (`focus=False`) has it on hover only, without a tab stop."""
+        shown = self.cents(amount)
+        exact = self.exact(amount)
+        value = plain_decimal(amount)
+        if exact == shown:
+            return Markup('<data class="money" value="{}">{}</data>').format(value, shown)
+        if not focus:
+            return Markup('<data class="money" value="{}" title="{}">{}</data>').format(
+                value, exact, shown
+            )
+        return Markup(
+            '<data class="money exact" value="{}" tabindex="0">{}'
+            '<span class="exact-value">{}</span></data>'
+        ).format(value, shown, exact)
+
+    def exact(self, amount: Decimal) -> str:
+        """Every digit of `amount` (at least the currency's): what the headline rounds."""
+        exponent = amount.normalize().as_tuple().exponent
+        digits = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        places = max(digits, get_currency_precision(self.currency))
+        return fmt.format_money_fixed(amount, self.currency, self.locale, places)
+
+    def column_money(self, amount: Decimal, places: int, *, signed: bool = True) -> str:
+        """One cell of an amount column: `places` digits, and credits get an explicit `+`
+        (unless `signed` is false: a column of spend, all positive)."""
+        text = fmt.format_money_fixed(amount, self.currency, self.locale, places)
+        return "+" + text if signed and amount > 0 else text
+
+    def places_of(self, amounts: Iterable[Decimal]) -> int:
+        """The fraction digits a column of these amounts needs (`column_money`'s places)."""
+        return fmt.column_places(amounts, self.currency)
 
     def number(self, n: int) -> str:
         return fmt.format_int(n, self.locale)

@@ -23,7 +23,7 @@ from tokenusage.usage.filters import PRESETS, Filters, filters_from_query, prese
 from tokenusage.web import chart
 from tokenusage.web.formatting import Formatter
 from tokenusage.web.i18n import N_, translations
-from tokenusage.web.render import Renderer
+from tokenusage.web.render import TYPE_NAMES, Renderer
 
 PRESET_LABELS = {
     "7d": N_("7 days"),
@@ -133,9 +133,6 @@ def insights_html(renderer: Renderer, view: DashboardView, locale: str, currency
 
 def service_names(services: tuple[str, ...]) -> str:
     return ", ".join(service_name(s) for s in services)
-
-
-TYPE_NAMES = {"usage": N_("usage"), "purchase": N_("purchase"), "refund": N_("refund")}
 
 
 def filter_parts(filters: Filters, fmt: Formatter, gettext: Callable[[str], str]) -> list[str]:

@@ -74,8 +74,22 @@ async def update_pricing(request: Request) -> Response:
     return _done(request, [("success", text)])
 
 
+CONFIRM_CLEAR = N_(
+    "Nothing was cleared: Clear Cache deletes every stored transaction, so it needs a "
+    "confirmation (confirm=1 in the form)."
+)
+
+
 async def clear_cache(request: Request) -> Response:
+    """Deletes the mirror, but only when the form says `confirm=1` (the page's dialog, or the
+    confirmation page a bare POST answers with, for a browser without scripts)."""
     web = web_state(request)
+    form = await request.form()
+    if form.get("confirm") != "1":
+        text = web.renderer.gettext(request, CONFIRM_CLEAR)
+        if wants_json(request):
+            return JSONResponse({"ok": False, "error": text}, status_code=400)
+        return web.renderer.render(request, "confirm_clear.html", {"message": text}, status=400)
     try:
         removed = await web.service.clear_transactions()
     except StoreError as exc:

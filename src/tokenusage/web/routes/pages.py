@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from tokenusage.licenseapi.exchange import Exchange
 from tokenusage.service import DashboardView
+from tokenusage.usage.fmt import column_places
 from tokenusage.usage.pagination import parse_page
 from tokenusage.web import insights
 from tokenusage.web.i18n import N_, translations
@@ -68,12 +69,22 @@ def overview_context(renderer: Renderer, view: DashboardView, locale: str) -> di
         "data_age": (view.now - as_of).total_seconds() if as_of else 0.0,
         "auto_refresh": renderer.settings.auto_refresh_seconds,
         "page_number": view.window.page,
+        "tz_name": tz_name(renderer),
     }
 
 
+def tz_name(renderer: Renderer) -> str:
+    """The business timezone as the table's header and the footer state it ("UTC")."""
+    tz = renderer.settings.tz
+    return getattr(tz, "key", None) or str(tz)
+
+
 def _cards(renderer: Renderer, view: DashboardView, locale: str, currency: str) -> Markup:
-    """The four cards: they show the models and their fetch times, nothing else."""
+    """The cards: they show the models and their fetch times, nothing else. The balance is
+    in the runway's lead (`hero`) when there is one, else in the first card."""
+    hero = bool(view.insights and view.insights.runway)
     key = (
+        hero,
         view.account,
         view.stats,
         view.pricing,
@@ -83,7 +94,7 @@ def _cards(renderer: Renderer, view: DashboardView, locale: str, currency: str) 
         view.pricing_cache.fetched_at,
         view.stats_cache.fetched_at,
     )
-    return renderer.fragment("_partials/cards.html", key, locale, currency, view=view)
+    return renderer.fragment("_partials/cards.html", key, locale, currency, view=view, hero=hero)
 
 
 def _insights_head(
@@ -125,7 +136,9 @@ def _table(renderer: Renderer, view: DashboardView, locale: str, currency: str) 
     key = (*ends, view.window, view.filters)
 
     def rows_html() -> Markup:
-        return renderer.rows_html(rows, locale, currency)
+        # Only on a fragment-cache miss: a warm page does not look at its amounts again.
+        places = column_places((row.amount for row in rows), currency)
+        return renderer.rows_html(rows, locale, currency, places)
 
     return renderer.fragment(
         "_partials/table.html",
@@ -134,6 +147,7 @@ def _table(renderer: Renderer, view: DashboardView, locale: str, currency: str) 
         currency,
         view=view,
         rows_html=rows_html,
+        tz_name=tz_name(renderer),
         page_href=functools.partial(insights.page_href, view.filters),
     )
 

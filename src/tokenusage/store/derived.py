@@ -3,8 +3,10 @@
 A generation's features (`mirror_features`) say what is kept: the day totals of each
 registered business timezone ("zone:<name>", see `days.py`) and the search table ("search",
 see `search.py`). Every write of rows (`record`) updates them in the same transaction; a new
-full sync inherits the current generation's features; a feature asked for that a generation
-lacks (a new timezone setting, a store made by an older version) is built once (`ensure`).
+full sync inherits the current generation's features, fills its PostgreSQL search table
+unindexed and builds that index once (`seal`) before the generation is swapped in; a
+feature asked for that a generation lacks (a new timezone setting, a store made by an older
+version) is built once (`ensure`).
 """
 
 from __future__ import annotations
@@ -35,12 +37,20 @@ def features(conn: Connection, generation: int) -> set[str]:
 
 
 def register(conn: Connection, generation: int, wanted: Iterable[str]) -> None:
+    """Give a new generation its features; `seal` completes them once its rows are in."""
     have = features(conn, generation)
     new = sorted(set(wanted) - have)
     if new:
         conn.execute(F.insert(), [{"generation": generation, "feature": f} for f in new])
     if SEARCH in new:
-        search.create(conn, generation)
+        search.create(conn, generation, indexed=False)
+
+
+def seal(conn: Connection, generation: int) -> None:
+    """Finish what `record` filled in bulk (the PostgreSQL search index), before the
+    generation is read."""
+    if SEARCH in features(conn, generation):
+        search.index(conn, generation)
 
 
 def record(conn: Connection, generation: int, numbered: Sequence[tuple[int, Transaction]]) -> None:
@@ -74,7 +84,7 @@ def ensure(conn: Connection, generation: int, min_seq: int, max_seq: int, wanted
         return
     if wanted == SEARCH:
         search.drop(conn, generation)
-        search.create(conn, generation)
+        search.create(conn, generation, indexed=False)
     elif wanted == HOURS:
         hours.forget(conn, generation)
     else:
@@ -82,6 +92,8 @@ def ensure(conn: Connection, generation: int, min_seq: int, max_seq: int, wanted
         conn.execute(delete(D).where(D.c.generation == generation, D.c.zone == zone))
     for lo in range(min_seq, max_seq + 1, BUILD_CHUNK):
         _fold(conn, generation, {wanted}, _stored(conn, generation, lo, lo + BUILD_CHUNK - 1))
+    if wanted == SEARCH:
+        search.index(conn, generation)
     conn.execute(F.insert().values(generation=generation, feature=wanted))
 
 

@@ -118,6 +118,9 @@ class FullSync:
         """
         if self._closed:
             raise RuntimeError("this full sync is already finished or discarded")
+        with self._db.write() as conn:
+            self._claim(conn)
+            derived.seal(conn, self.generation)
         now = self._clock()
         with self._db.write() as conn:
             gens = lock_domain(conn, self.domain_hash)

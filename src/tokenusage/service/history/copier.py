@@ -75,13 +75,20 @@ class Copier:
         try:
             while page is not None:
                 total = page.total if total is None else total
-                added = await to_thread.run_sync(builder.add_page, page.transactions)
+                # The next page is asked for and parsed while this one is written.
+                following = asyncio.ensure_future(anext(pages, None))
+                try:
+                    added = await to_thread.run_sync(builder.add_page, page.transactions)
+                except BaseException:
+                    await _abandon(following)
+                    raise
                 stored += added.added
                 self.progress = SyncProgress(stored, total)
                 if added.added == 0 and added.repeated:
                     fault = "the License API sent the same page twice"
+                    await _abandon(following)
                     break
-                page = await anext(pages, None)
+                page = await following
         except BaseException:
             error = sys.exc_info()
             await to_thread.run_sync(lambda: manager.__exit__(*error))
@@ -158,6 +165,14 @@ class Copier:
             )
             return await self.full(None, None)
         return added
+
+
+async def _abandon(fetch: asyncio.Future[History | None]) -> None:
+    """Stop a page fetch nobody will read, and wait until the page iterator is idle again."""
+    fetch.cancel()
+    await asyncio.wait([fetch])
+    if not fetch.cancelled():
+        fetch.exception()  # retrieved: a failed fetch is not worth a warning here
 
 
 def _finish(

@@ -150,3 +150,15 @@ def test_no_inline_style_or_script_and_untrusted_names_are_escaped() -> None:
     assert "<script" not in html
     assert ' onload="' not in html
     assert OTHER not in html
+
+
+def test_the_summary_reads_at_cents_and_keeps_every_digit() -> None:
+    days = [usage(0, "a", "1.234567"), usage(1, "b", "0.000433")]
+    exact = sum((-d.amount for d in days), Decimal(0))  # 1.235000, spent
+    doc, html = draw(days)
+    fmt = Formatter("en", UTC)
+    figure = doc.one("p", "chart-summary").one("data")
+    assert figure.text() == fmt.cents(exact) == "$1.24"
+    assert figure.attrs["value"] == "1.235000" and figure.attrs["title"] == fmt.exact(exact)
+    label = re.search(r'role="img" aria-label="([^"]+)"', html)
+    assert label is not None and label.group(1).startswith(fmt.money(exact) + " spent")

@@ -245,11 +245,12 @@ def _table(chart: Chart, fmt: Formatter, _: Translate, name: Callable[[str], str
 def render(chart: Chart, fmt: Formatter, _: Translate, name: Callable[[str], str]) -> Markup:
     """The chart's figure: `name` turns a service key into what the screen shows (branded)."""
     lay = layout(chart)
-    summary = _(N_("%(spent)s spent from %(first)s to %(last)s")) % {
-        "spent": fmt.money(chart.totals.spend),
-        "first": fmt.calendar_day(chart.first),
-        "last": fmt.calendar_day(chart.last),
-    }
+    sentence = _(N_("%(spent)s spent from %(first)s to %(last)s"))
+    days = {"first": fmt.calendar_day(chart.first), "last": fmt.calendar_day(chart.last)}
+    spent = chart.totals.spend
+    summary = sentence % {**days, "spent": fmt.money(spent)}  # exact: the figure's label
+    # On screen at cents like the page's other headline figures, the exact value on hover.
+    shown = escape(sentence) % {**days, "spent": fmt.headline(spent, focus=False)}
     ticks = "".join(f"<li>{escape(fmt.money(t))}</li>" for t in lay.ticks)
     n = len(lay.bars)
     picks = sorted({0, n // 2, n - 1}) if n else []
@@ -263,7 +264,7 @@ def render(chart: Chart, fmt: Formatter, _: Translate, name: Callable[[str], str
     )
     empty = f'<p class="chart-empty">{escape(_(NO_SPEND))}</p>' if chart.totals.spend <= 0 else ""
     html = (
-        f'<p class="chart-summary">{escape(summary)}</p>{empty}'
+        f'<p class="chart-summary">{shown}</p>{empty}'
         f"{_legend(lay, chart, _, name)}"
         '<div class="plot">'
         f'<ol class="y-axis" aria-hidden="true">{ticks}</ol>'

@@ -3,8 +3,11 @@ before the generation is swapped in; a search of the finished mirror uses that i
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from tests.store.conftest import DOMAIN, Clock, tx
 from tests.support.pgcluster import Cluster
@@ -82,3 +85,33 @@ def test_a_search_table_built_from_stored_rows_is_indexed(
         assert sorted(r.id for r in view.rows) == [11, *range(110, 120)]
         table = search.name(generation)
         assert indexes(store, generation) == [f"{table}_pkey", f"{table}_trgm"]
+
+
+def test_the_index_build_holds_no_lock_other_writers_of_the_mirror_wait_for(
+    pg_cluster: Cluster, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An incremental sync or Clear Cache locks the licence's generations (FOR UPDATE); a
+    build of minutes must not hold one of them."""
+    with Store.open(pg_cluster.create_database(), clock=clock) as store:
+        builder = sync_module.begin(store._db, DOMAIN, clock, "UTC")
+        builder.add_page([tx(i) for i in range(50, 0, -1)])
+        seal = sync_module.derived.seal
+        locked: list[bool] = []
+
+        def probing_seal(conn: Any, generation: int) -> None:
+            seal(conn, generation)
+            with store._db.engine.connect() as other, other.begin():
+                other.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
+                try:
+                    other.execute(
+                        text("SELECT 1 FROM mirror_generations WHERE generation = :g FOR UPDATE"),
+                        {"g": generation},
+                    ).all()
+                    locked.append(False)
+                except OperationalError:
+                    locked.append(True)
+
+        monkeypatch.setattr(sync_module.derived, "seal", probing_seal)
+        builder.finish(total=50)
+        assert locked == [False], "the generation's row was locked during the index build"
+        assert store.mirror_status(DOMAIN).rows == 50

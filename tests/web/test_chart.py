@@ -161,4 +161,4 @@ def test_the_summary_reads_at_cents_and_keeps_every_digit() -> None:
     assert figure.text() == fmt.cents(exact) == "$1.24"
     assert figure.attrs["value"] == "1.235000" and figure.attrs["title"] == fmt.exact(exact)
     label = re.search(r'role="img" aria-label="([^"]+)"', html)
-    assert label is not None and label.group(1).startswith(fmt.money(exact) + " spent")
+    assert label is not None and label.group(1).startswith(fmt.exact(exact) + " spent")

@@ -118,9 +118,13 @@ class FullSync:
         """
         if self._closed:
             raise RuntimeError("this full sync is already finished or discarded")
-        with self._db.write() as conn:
-            self._claim(conn)
-            derived.seal(conn, self.generation)
+        if not self._db.is_sqlite:  # SQLite has nothing to build (FTS5 is its own index)
+            with self._db.write() as conn:
+                self._claim(conn)  # the heartbeat before a long build, and still ours?
+            # Without the generation's row: writers that lock the domain (an incremental sync,
+            # Clear Cache) do not wait for the index build. The swap below checks again.
+            with self._db.write(counted=False) as conn:
+                derived.seal(conn, self.generation)
         now = self._clock()
         with self._db.write() as conn:
             gens = lock_domain(conn, self.domain_hash)

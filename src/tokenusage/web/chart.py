@@ -248,7 +248,7 @@ def render(chart: Chart, fmt: Formatter, _: Translate, name: Callable[[str], str
     sentence = _(N_("%(spent)s spent from %(first)s to %(last)s"))
     days = {"first": fmt.calendar_day(chart.first), "last": fmt.calendar_day(chart.last)}
     spent = chart.totals.spend
-    summary = sentence % {**days, "spent": fmt.money(spent)}  # exact: the figure's label
+    summary = sentence % {**days, "spent": fmt.exact(spent)}  # the figure's label
     # On screen at cents like the page's other headline figures, the exact value on hover.
     shown = escape(sentence) % {**days, "spent": fmt.headline(spent, focus=False)}
     ticks = "".join(f"<li>{escape(fmt.money(t))}</li>" for t in lay.ticks)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,18 @@ def _sqlite_begin(conn: Connection) -> None:
 
 def _is_memory(url: URL) -> bool:
     return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+
+
+def copy_rows(conn: Connection, table: str, columns: str, rows: Iterable[Sequence[Any]]) -> None:
+    """`rows` into `table (columns)` with PostgreSQL's COPY (psycopg): a bulk insert without
+    a statement per row. PostgreSQL only."""
+    driver: Any = conn.connection.driver_connection
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
 
 
 def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:

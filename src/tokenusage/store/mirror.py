@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Row, bindparam, delete, select, update
 
 from tokenusage.licenseapi.models import Transaction
 from tokenusage.store import derived
-from tokenusage.store.engine import Database
+from tokenusage.store.engine import Database, copy_rows
 from tokenusage.store.pagecache import PageCache
 from tokenusage.store.records import EMPTY_STATUS, MirrorRow, MirrorStatus
 from tokenusage.store.schema import mirror_generations as G
@@ -94,13 +94,7 @@ def insert_rows(
         return
     columns = ", ".join(_INSERT_COLUMNS)
     if conn.dialect.driver == "psycopg":
-        psycopg_conn: Any = conn.connection.driver_connection
-        with (
-            psycopg_conn.cursor() as cursor,
-            cursor.copy(f"COPY {R.name} ({columns}) FROM STDIN") as copy,
-        ):
-            for row in params:
-                copy.write_row(row)
+        copy_rows(conn, R.name, columns, params)
         return
     marks = ", ".join(["?" if sqlite else "%s"] * len(_INSERT_COLUMNS))
     sql = f"INSERT INTO {R.name} ({columns}) VALUES ({marks})"  # noqa: S608 (constants only)

@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnClause
 from sqlalchemy.sql.expression import TableClause
 
 from tokenusage.store.days import DayRow
+from tokenusage.store.engine import copy_rows
 from tokenusage.store.schema import mirror_rows as R
 from tokenusage.store.schema import store_meta
 from tokenusage.usage.branding import brand
@@ -104,13 +105,7 @@ def insert(conn: Connection, generation: int, rows: Iterable[DayRow]) -> None:
     if not params:
         return
     if conn.dialect.driver == "psycopg":
-        driver: Any = conn.connection.driver_connection
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(f"COPY {name(generation)} (seq, body) FROM STDIN") as copy,
-        ):
-            for row in params:
-                copy.write_row(row)
+        copy_rows(conn, name(generation), "seq, body", params)
         return
     key = "rowid" if conn.dialect.name == "sqlite" else "seq"
     mark = "?" if conn.dialect.name == "sqlite" else "%s"

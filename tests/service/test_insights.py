@@ -84,6 +84,13 @@ def _ledger_rows(licence_id: int) -> list[dict[str, object]]:
         add(at, "purchase", "", 50_000_000 + n, n)
         if n % 3 == 0:
             add(at + timedelta(hours=1), "refund", "", 1_000_000 + n, n)
+    # The runway's windows (now - N days, now] end and start inside an hour: entries either
+    # side of each edge, in the edge's own hour and in the hours next to it.
+    for edge in (NOW, NOW - timedelta(days=7), NOW - timedelta(days=30)):
+        for offset in (-3600, -1200, -1, 0, 1, 1200, 3600):
+            at = edge + timedelta(seconds=offset)
+            if at <= NOW:
+                add(at, "usage", rng.choice(SERVICES), rng.randrange(1, 50_000), 2)
     # A usage entry a little after "now" (clock skew): outside every window ending now.
     add(NOW + timedelta(minutes=5), "usage", SERVICES[0], 7, 1)
     rows.sort(key=lambda r: r["created_at"])  # type: ignore[arg-type,return-value]

@@ -16,9 +16,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, case, delete, func, insert, select
+from sqlalchemy import Connection, and_, delete, func, insert, select
 
-from tokenusage.store.exact import decimal, exact_sum
 from tokenusage.store.schema import mirror_days as D
 from tokenusage.store.schema import mirror_rows as R
 from tokenusage.usage.buckets import DayTotal
@@ -130,49 +129,6 @@ def read(
     ]
 
 
-def grouped(
-    conn: Connection, generation: int, zone: str, first: date, last: date
-) -> list[DayTotal]:
-    """Totals per service and type over [first, last], summed in SQL (dated `first`)."""
-    amount = exact_sum(D.c.amount, conn.dialect.name)
-    query = (
-        select(
-            D.c.service_type,
-            D.c.type,
-            func.sum(D.c.count),
-            amount,
-            func.sum(D.c.tokens),
-            func.sum(D.c.images),
-        )
-        .where(D.c.generation == generation, D.c.zone == zone, D.c.day >= first)
-        .where(D.c.day <= last)
-        .group_by(D.c.service_type, D.c.type)
-    )
-    return [
-        DayTotal(first, service, type_, int(n), decimal(a), int(t), int(i))
-        for service, type_, n, a, t, i in conn.execute(query).all()
-    ]
-
-
-def usage_spends(
-    conn: Connection, generation: int, zone: str, spans: Sequence[tuple[date, date]]
-) -> tuple[Decimal, ...]:
-    """The spend (minus the usage amounts) of each span of days, in one query."""
-    if not spans:
-        return ()
-    sums = [
-        exact_sum(case((D.c.day.between(a, b), D.c.amount), else_=None), conn.dialect.name)
-        for a, b in spans
-    ]
-    low, high = min(a for a, _ in spans), max(b for _, b in spans)
-    found = conn.execute(
-        select(*sums)
-        .where(D.c.generation == generation, D.c.zone == zone, D.c.type == "usage")
-        .where(D.c.day >= low, D.c.day <= high)
-    ).one()
-    return tuple(-decimal(v) for v in found)
-
-
 def seq_bounds(
     conn: Connection,
     generation: int,
@@ -196,15 +152,6 @@ def seq_bounds(
         query = query.where(D.c.service_type.in_(services))
     lo, hi = conn.execute(query).one()
     return None if lo is None else (int(lo), int(hi))
-
-
-def last_usage_day(conn: Connection, generation: int, zone: str) -> date | None:
-    found: Any = conn.execute(
-        select(func.max(D.c.day)).where(
-            D.c.generation == generation, D.c.zone == zone, D.c.type == "usage"
-        )
-    ).scalar_one_or_none()
-    return found if found is None or isinstance(found, date) else date.fromisoformat(str(found))
 
 
 def newest_of_type(conn: Connection, generation: int, zone: str, type_: str) -> int | None:

@@ -1,26 +1,40 @@
-"""What the insights read from the store in one snapshot: the day totals of the chart's range,
-the previous period's totals per service and type, the usage spend of a few date ranges, the
-spend of the runway's two rolling windows, the newest day with usage and the services known.
+"""What the insights read from the store in one snapshot, in two statements: the day totals of
+the chart's range with the previous period's totals per service and type, then one row of
+sums (the usage spend of a few date ranges, the spend of the runway's two rolling windows,
+the newest day with usage and the services known).
 
 Everything but the chart's days is summed in SQL, exactly (`exact.py`), so what crosses from
-the database is a few hundred rows at any ledger size.
+the database is a few hundred rows at any ledger size. The statements are built once per
+dialect: a view pays for two round trips, not for composing a dozen queries.
+
+A rolling window (start, end] of usage spend is its whole UTC hours from `mirror_hours`, plus
+the rows of the two partial hours at its ends, found through those hours' seq ranges.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection, Row, Select, bindparam, func, select, union_all
+from sqlalchemy.sql import ColumnElement
 
-from tokenusage.store import days, hours
+from tokenusage.store.exact import decimal, exact_sum
+from tokenusage.store.hours import HOUR, floor_hour
 from tokenusage.store.pagecache import Memo
+from tokenusage.store.schema import mirror_days as D
+from tokenusage.store.schema import mirror_hours as H
+from tokenusage.store.schema import mirror_rows as R
+from tokenusage.store.schema import mirror_services as S
 from tokenusage.usage.buckets import DayTotal
 from tokenusage.usage.runway import WINDOWS
 
 Span = tuple[date, date]  # business days, inclusive
+_TICK = timedelta(microseconds=1)  # created_at has microseconds: (x - tick, y] == [x, y]
 
 
 @dataclass(frozen=True)
@@ -46,29 +60,162 @@ class StoredInsights:
     version: tuple[Any, ...] = ()
 
 
+def _mine(table: Any, zoned: bool = True) -> list[ColumnElement[bool]]:
+    where = [table.c.generation == bindparam("g")]
+    return [*where, table.c.zone == bindparam("zone")] if zoned else where
+
+
+@cache
+def _days_statement(dialect: str) -> Any:
+    """The chart's day totals, then the previous period's totals per service and type
+    (dated its first day, which is before the chart's)."""
+    columns = (D.c.service_type, D.c.type)
+    current = select(D.c.day, *columns, D.c.count, D.c.amount, D.c.tokens, D.c.images).where(
+        *_mine(D), D.c.day >= bindparam("first"), D.c.day <= bindparam("last")
+    )
+    previous = (
+        select(
+            bindparam("before_first", type_=D.c.day.type),
+            *columns,
+            func.sum(D.c.count),
+            exact_sum(D.c.amount, dialect),
+            func.sum(D.c.tokens),
+            func.sum(D.c.images),
+        )
+        .where(*_mine(D), D.c.day >= bindparam("before_first"))
+        .where(D.c.day <= bindparam("before_last"))
+        .group_by(*columns)
+    )
+    return union_all(current, previous)
+
+
+def _usage_days_sum(n: int, dialect: str) -> Any:
+    return (
+        select(exact_sum(D.c.amount, dialect))
+        .where(*_mine(D), D.c.type == "usage")
+        .where(D.c.day >= bindparam(f"span{n}_first"), D.c.day <= bindparam(f"span{n}_last"))
+        .scalar_subquery()
+    )
+
+
+def _hours_sum(name: str, dialect: str) -> Any:
+    """The spend of the whole hours `name`_first..`name`_last (their starts, inclusive)."""
+    hour = H.c.hour.type
+    return (
+        select(exact_sum(H.c.spend, dialect))
+        .where(*_mine(H, zoned=False))
+        .where(H.c.hour >= bindparam(f"{name}_first", type_=hour))
+        .where(H.c.hour <= bindparam(f"{name}_last", type_=hour))
+        .scalar_subquery()
+    )
+
+
+def _rows_sum(name: str, dialect: str) -> Any:
+    """The usage amounts with `name`_after < created_at <= `name`_upto, all inside hour
+    `name`_hour, found through that hour's seq range (none when it has no usage)."""
+    at = R.c.created_at.type
+
+    def bound(column: Any) -> Any:
+        hour = bindparam(f"{name}_hour", type_=H.c.hour.type)
+        return select(column).where(*_mine(H, zoned=False), H.c.hour == hour).scalar_subquery()
+
+    return (
+        select(exact_sum(R.c.amount, dialect))
+        .where(*_mine(R, zoned=False), R.c.type == "usage")
+        .where(R.c.seq >= bound(H.c.min_seq), R.c.seq <= bound(H.c.max_seq))
+        .where(R.c.created_at > bindparam(f"{name}_after", type_=at))
+        .where(R.c.created_at <= bindparam(f"{name}_upto", type_=at))
+        .scalar_subquery()
+    )
+
+
+@cache
+def _sums_statement(dialect: str, spans: int) -> Select[Any]:
+    services = (
+        func.json_group_array(S.c.service_type)
+        if dialect == "sqlite"
+        else func.json_agg(S.c.service_type)
+    )
+    last_day = select(func.max(D.c.day)).where(*_mine(D), D.c.type == "usage")
+    columns = [_usage_days_sum(n, dialect) for n in range(spans)]
+    columns += [last_day.scalar_subquery(), select(services).where(*_mine(S, zoned=False))]
+    columns.append(_rows_sum("tail", dialect))
+    for n in WINDOWS.values():
+        columns += [_hours_sum(f"whole{n}", dialect), _rows_sum(f"head{n}", dialect)]
+    return select(*[c.scalar_subquery() if isinstance(c, Select) else c for c in columns])
+
+
+def _window_params(end: datetime) -> dict[str, datetime]:
+    """Each window (end - N days, end]: the rows of end's own hour up to `end`, the whole
+    hours after the start's hour and before end's, and the rows of the start's hour after it."""
+    params = {"tail_hour": floor_hour(end), "tail_after": floor_hour(end) - _TICK}
+    params["tail_upto"] = end
+    for n in WINDOWS.values():
+        start = end - timedelta(days=n)
+        head = floor_hour(start)
+        params |= {f"whole{n}_first": head + HOUR, f"whole{n}_last": floor_hour(end) - HOUR}
+        params |= {f"head{n}_hour": head, f"head{n}_after": start}
+        params[f"head{n}_upto"] = head + HOUR - _TICK
+    return params
+
+
+def _day(value: object) -> date | None:
+    return value if value is None or isinstance(value, date) else date.fromisoformat(str(value))
+
+
 def read(
     conn: Connection, gen: Row[Any], zone: str, query: InsightQuery, memo: Memo[Any]
 ) -> StoredInsights:
     """From `memo` when this generation, at this size, was read for the same question: rows
     of a generation never change, and appends move `max_seq`."""
     version = (gen.generation, gen.started_at, gen.max_seq, zone)
-    g = gen.generation
+    dialect = conn.dialect.name
+    mine = {"g": gen.generation, "zone": zone}
 
-    def totals() -> tuple[Any, ...]:
+    def day_totals() -> tuple[list[DayTotal], list[DayTotal]]:
+        before_first, before_last = query.previous
+        found = conn.execute(
+            _days_statement(dialect),
+            {**mine, "first": query.first, "last": query.last}
+            | {"before_first": before_first, "before_last": before_last},
+        )
+        current: list[DayTotal] = []
+        previous: list[DayTotal] = []
+        for day, service, type_, count, amount, tokens, images in found.all():  # day: a date
+            total = DayTotal(
+                day, service, type_, int(count), Decimal(amount), int(tokens), int(images)
+            )
+            (current if day >= query.first else previous).append(total)
+        return current, previous
+
+    def sums() -> tuple[Any, ...]:
+        spans: dict[str, date] = {}
+        for n, (first, last) in enumerate(query.spans):
+            spans |= {f"span{n}_first": first, f"span{n}_last": last}
+        row = conn.execute(
+            _sums_statement(dialect, len(query.spans)),
+            {**mine, **spans, **_window_params(query.now)},
+        ).one()
+        n = len(query.spans)
+        *spent, last_day, services, tail = row[: n + 3]
+        wholes, heads = row[n + 3 :: 2], row[n + 4 :: 2]
+        window = {  # whole hours are stored as spend, the partial hours' rows as amounts
+            n: decimal(whole) - decimal(head) - decimal(tail)
+            for n, whole, head in zip(WINDOWS.values(), wholes, heads, strict=True)
+        }
+        named = json.loads(services) if isinstance(services, str) else services or ()
         return (
-            days.read(conn, g, zone, query.first, query.last),
-            days.grouped(conn, g, zone, *query.previous),
-            days.usage_spends(conn, g, zone, query.spans),
-            days.last_usage_day(conn, g, zone),
-            hours.services(conn, g),
+            tuple(-decimal(v) for v in spent),
+            window[WINDOWS["7d"]],
+            window[WINDOWS["30d"]],
+            _day(last_day),
+            tuple(sorted(named)),
         )
 
-    def spends() -> tuple[Decimal, Decimal]:
-        found = hours.window_spends(conn, g, query.now, WINDOWS.values())
-        return found[WINDOWS["7d"]], found[WINDOWS["30d"]]
-
     asked = (query.first, query.last, query.previous, query.spans)
-    current, previous, spans, last_spend, services = memo.get(("days", *version, asked), totals)
-    spend_7d, spend_30d = memo.get(("spend", *version, query.now), spends)
+    current, previous = memo.get(("days", *version, asked), day_totals)
+    spends, spend_7d, spend_30d, last_spend, services = memo.get(
+        ("sums", *version, query.spans, query.now), sums
+    )
     key = (*version, asked)  # what the days and sums are of; the runway's also of `now`
-    return StoredInsights(current, previous, spans, spend_7d, spend_30d, last_spend, services, key)
+    return StoredInsights(current, previous, spends, spend_7d, spend_30d, last_spend, services, key)

@@ -23,7 +23,7 @@ WEEKS_MAX = 371  # 53 weeks: "about a year"
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a chart reads about a thousand, and frozen costs 5x
 class DayTotal:
     day: date
     service: str

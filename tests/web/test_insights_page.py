@@ -19,8 +19,7 @@ from tokenusage.service.model import NONE, CacheInfo, DashboardView, Insights, M
 from tokenusage.store import MirrorRow
 from tokenusage.usage.buckets import (
     DayTotal,
-    breakdown_by_service,
-    breakdown_by_type,
+    breakdowns,
     chart,
     previous_range,
 )
@@ -54,13 +53,14 @@ def make_insights(runway: Runway | None, first: date | None = None) -> Insights:
     before = previous_range(start, end)
     now_days = [d for d in days if start <= d.day <= end]
     old_days = [d for d in days if before[0] <= d.day <= before[1]]
+    by_service, by_type = breakdowns(now_days, old_days)
     return Insights(
         first=start,
         last=end,
         default_range=first is None,
         chart=chart(days, start, end),
-        by_service=breakdown_by_service(now_days, old_days),
-        by_type=breakdown_by_type(now_days, old_days),
+        by_service=by_service,
+        by_type=by_type,
         previous_first=before[0],
         previous_last=before[1],
         spend=SpendSoFar(Decimal("2.5"), Decimal("80"), Decimal("64"), TODAY),

@@ -19,8 +19,7 @@ from tokenusage.store.insights import InsightQuery, StoredInsights
 from tokenusage.usage.buckets import (
     By,
     UsageRow,
-    breakdown_by_service,
-    breakdown_by_type,
+    breakdowns,
     chart,
     previous_range,
     usage_rows,
@@ -57,6 +56,7 @@ def build(
     current = [d for d in stored.days if first <= d.day <= last]
     today_s, month_s, before_s = stored.spends
     spend = SpendSoFar(today_s, month_s, before_s, query.spans[0][0])
+    by_service, by_type = breakdowns(current, stored.previous)
     runway = None
     if balance is not None:
         runway = forecast(
@@ -67,8 +67,8 @@ def build(
         last=last,
         default_range=not filters.dated,
         chart=chart(current, first, last),
-        by_service=breakdown_by_service(current, stored.previous),
-        by_type=breakdown_by_type(current, stored.previous),
+        by_service=by_service,
+        by_type=by_type,
         previous_first=before_first,
         previous_last=before_last,
         spend=spend,

@@ -24,28 +24,43 @@ from tokenusage.store.schema import mirror_rows as R
 from tokenusage.usage.export import ExportRecord
 from tokenusage.usage.filters import Filters
 
+SeqRange = tuple[int, int]
+
 
 @dataclass(frozen=True)
 class Matched:
     count: int
     amount: Decimal
+    # The seq range holding every matching row, as the day totals give it for the filters'
+    # days, types and services (None when those do not narrow the generation).
+    seq_range: SeqRange | None = None
 
 
 NONE_MATCH = Matched(0, Decimal(0))
 
 
+def _narrows(filters: Filters) -> bool:
+    return bool(filters.first or filters.last or filters.types or filters.services)
+
+
 def conditions(
-    conn: Connection, generation: int, zone: str, filters: Filters
+    conn: Connection,
+    generation: int,
+    zone: str,
+    filters: Filters,
+    seq_range: SeqRange | None = None,
 ) -> list[ColumnElement[bool]] | None:
-    """WHERE conditions on `mirror_rows` for the filters; None when nothing can match."""
+    """WHERE conditions on `mirror_rows` for the filters; None when nothing can match.
+    `seq_range`: the filters' seq range when the caller has it (`Matched.seq_range`)."""
     out: list[ColumnElement[bool]] = [R.c.generation == generation]
-    if filters.first or filters.last or filters.types or filters.services:
-        bounds = days.seq_bounds(
+    if seq_range is None and _narrows(filters):
+        seq_range = days.seq_bounds(
             conn, generation, zone, filters.first, filters.last, filters.types, filters.services
         )
-        if bounds is None:
+        if seq_range is None:
             return None
-        out += [R.c.seq >= bounds[0], R.c.seq <= bounds[1]]
+    if seq_range is not None:
+        out += [R.c.seq >= seq_range[0], R.c.seq <= seq_range[1]]
     start, end = filters.utc_bounds(ZoneInfo(zone))
     if start is not None:
         out.append(R.c.created_at >= start)
@@ -61,24 +76,33 @@ def conditions(
 
 
 def matched(conn: Connection, generation: int, zone: str, filters: Filters) -> Matched:
-    """How many rows match and their net amount (the sum of their amounts), exactly."""
-    if not filters.q:
-        picked = select(D.c.count, D.c.amount).where(
-            D.c.generation == generation, D.c.zone == zone, *_day_clauses(filters)
-        )
-        count, amount = 0, Decimal(0)
-        for n, a in conn.execute(picked):
-            count += n
-            amount += Decimal(a)
-        return Matched(count, amount)
-    where = conditions(conn, generation, zone, filters)
-    if where is None:
+    """How many rows match and their net amount (the sum of their amounts), exactly, and
+    where they are."""
+    if filters.q:
+        return _searched(conn, generation, zone, filters)
+    picked = select(D.c.count, D.c.amount, D.c.min_seq, D.c.max_seq).where(
+        D.c.generation == generation, D.c.zone == zone, *_day_clauses(filters)
+    )
+    found = conn.execute(picked).all()
+    if not found:
         return NONE_MATCH
-    count, amount = 0, Decimal(0)
-    for a in conn.execute(select(R.c.amount).where(*where)).scalars():
-        count += 1
-        amount += Decimal(a)
-    return Matched(count, amount)
+    count, amount = sum(r[0] for r in found), sum((Decimal(r[1]) for r in found), Decimal(0))
+    seq_range = (min(r[2] for r in found), max(r[3] for r in found))
+    return Matched(count, amount, seq_range if _narrows(filters) else None)
+
+
+def _searched(conn: Connection, generation: int, zone: str, filters: Filters) -> Matched:
+    seq_range: SeqRange | None = None
+    if _narrows(filters):
+        seq_range = days.seq_bounds(
+            conn, generation, zone, filters.first, filters.last, filters.types, filters.services
+        )
+        if seq_range is None:
+            return NONE_MATCH
+    where = conditions(conn, generation, zone, filters, seq_range)
+    assert where is not None  # only a missing seq range makes it None
+    amounts = conn.execute(select(R.c.amount).where(*where)).scalars().all()
+    return Matched(len(amounts), sum(map(Decimal, amounts), Decimal(0)), seq_range)
 
 
 def _day_clauses(filters: Filters) -> list[ColumnElement[bool]]:
@@ -102,8 +126,13 @@ def page(
     columns: tuple[Any, ...],
     offset: int,
     limit: int,
+    found: Matched | None = None,
 ) -> list[Any]:
-    where = conditions(conn, generation, zone, filters)
+    """Rows offset..offset+limit of the matches, newest first; `found`: what `matched` said
+    of these filters, if the caller has it."""
+    if found is not None and found.count <= offset:
+        return []
+    where = conditions(conn, generation, zone, filters, found.seq_range if found else None)
     if where is None:
         return []
     query = select(*columns).where(*where).order_by(R.c.seq.desc()).offset(offset).limit(limit)

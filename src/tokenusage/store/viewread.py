@@ -87,7 +87,14 @@ def _filtered_page(
 
     def load() -> list[MirrorRow]:
         picked = filtered.page(
-            conn, gen.generation, query.zone, filters, mirror.ROW_COLUMNS, offset, query.per_page
+            conn,
+            gen.generation,
+            query.zone,
+            filters,
+            mirror.ROW_COLUMNS,
+            offset,
+            query.per_page,
+            found,
         )
         return [mirror.mirror_row(r) for r in picked]
 

@@ -56,6 +56,14 @@ class Totals:
         self.tokens += t.tokens
         self.images += t.images
 
+    def merge(self, other: Totals) -> None:
+        self.spend += other.spend
+        self.purchased += other.purchased
+        self.refunded += other.refunded
+        self.count += other.count
+        self.tokens += other.tokens
+        self.images += other.images
+
     @property
     def amount(self) -> Decimal:
         """The net sum of the amounts (what the entries did to the balance)."""
@@ -139,12 +147,10 @@ def chart(days: Iterable[DayTotal], first: date, last: date, top: int = TOP_SERV
     while start <= last:
         by_bucket[start] = (defaultdict(Decimal), Totals())
         start = next_bucket(start, granularity)
-    overall = Totals()
     other = False
     for d in picked:
         spend, totals = by_bucket[bucket_of(d.day, granularity)]
         totals.add(d)
-        overall.add(d)
         if d.type == "usage" and d.amount:
             key = d.service if d.service in chosen else OTHER
             other = other or key == OTHER
@@ -158,6 +164,9 @@ def chart(days: Iterable[DayTotal], first: date, last: date, top: int = TOP_SERV
         )
         for s, (spend, totals) in by_bucket.items()
     )
+    overall = Totals()
+    for b in buckets:
+        overall.merge(b.totals)
     series = (*leaders, OTHER) if other else tuple(leaders)
     return Chart(first, last, granularity, series, buckets, overall)
 
@@ -202,34 +211,44 @@ def _rows(
     return out
 
 
-def _group(days: Iterable[DayTotal], key: str) -> dict[str, Totals]:
-    out: dict[str, Totals] = {}
+Pairs = dict[tuple[str, str], Totals]  # by (service, type)
+
+
+def _pairs(days: Iterable[DayTotal]) -> Pairs:
+    out: Pairs = {}
     for d in days:
-        k = d.service if key == "service" else d.type
-        found = out.get(k)
+        key = (d.service, d.type)
+        found = out.get(key)
         if found is None:
-            found = out[k] = Totals()
+            found = out[key] = Totals()
         found.add(d)
     return out
 
 
-def breakdown_by_service(
-    current: Iterable[DayTotal], previous: Iterable[DayTotal]
-) -> list[BreakdownRow]:
-    """One row per service used in the current range (purchases and refunds, which name a
-    service of their own in some ledgers, are the type breakdown's), most spend first."""
-    current = list(current)
-    used = {d.service for d in current if d.type == "usage"}
-    now, before = _group(current, "service"), _group(previous, "service")
-    keys = sorted(used, key=lambda s: (-now[s].spend, s))
-    return _rows(now, before, keys)
+def _group(pairs: Pairs, by: Literal[0, 1]) -> dict[str, Totals]:
+    """The (service, type) totals folded by service (0) or by type (1)."""
+    out: dict[str, Totals] = {}
+    for key, totals in pairs.items():
+        found = out.get(key[by])
+        if found is None:
+            found = out[key[by]] = Totals()
+        found.merge(totals)
+    return out
 
 
-def breakdown_by_type(
+def breakdowns(
     current: Iterable[DayTotal], previous: Iterable[DayTotal]
-) -> list[BreakdownRow]:
-    """Usage, purchases and refunds, always all three."""
-    return _rows(_group(current, "type"), _group(previous, "type"), ("usage", "purchase", "refund"))
+) -> tuple[list[BreakdownRow], list[BreakdownRow]]:
+    """By service: one row per service used in the current range, most spend first
+    (purchases and refunds, which name a service of their own in some ledgers, are the type
+    breakdown's). By type: usage, purchases and refunds, always all three."""
+    now, before = _pairs(current), _pairs(previous)
+    services = _group(now, 0)
+    used = {service for service, type_ in now if type_ == "usage"}
+    keys = sorted(used, key=lambda s: (-services[s].spend, s))
+    by_service = _rows(services, _group(before, 0), keys)
+    by_type = _rows(_group(now, 1), _group(before, 1), ("usage", "purchase", "refund"))
+    return by_service, by_type
 
 
 def previous_range(first: date, last: date) -> tuple[date, date]:

@@ -131,18 +131,18 @@ def _rows_sum(name: str, dialect: str) -> Any:
 
 @cache
 def _sums_statement(dialect: str, spans: int) -> Select[Any]:
-    services = (
-        func.json_group_array(S.c.service_type)
-        if dialect == "sqlite"
-        else func.json_agg(S.c.service_type)
-    )
+    """One row: the usage spend of each span of days, the newest day with usage, the
+    services (a JSON array), then the runway's rows after `end`'s hour and, per window, its
+    whole hours and the rows of its first, partial hour."""
+    listed = func.json_group_array if dialect == "sqlite" else func.json_agg
+    services = select(listed(S.c.service_type)).where(*_mine(S, zoned=False))
     last_day = select(func.max(D.c.day)).where(*_mine(D), D.c.type == "usage")
     columns = [_usage_days_sum(n, dialect) for n in range(spans)]
-    columns += [last_day.scalar_subquery(), select(services).where(*_mine(S, zoned=False))]
+    columns += [last_day.scalar_subquery(), services.scalar_subquery()]
     columns.append(_rows_sum("tail", dialect))
     for n in WINDOWS.values():
         columns += [_hours_sum(f"whole{n}", dialect), _rows_sum(f"head{n}", dialect)]
-    return select(*[c.scalar_subquery() if isinstance(c, Select) else c for c in columns])
+    return select(*columns)
 
 
 def _window_params(end: datetime) -> dict[str, datetime]:

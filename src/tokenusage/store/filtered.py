@@ -43,6 +43,13 @@ def _narrows(filters: Filters) -> bool:
     return bool(filters.first or filters.last or filters.types or filters.services)
 
 
+def _seq_range(conn: Connection, generation: int, zone: str, filters: Filters) -> SeqRange | None:
+    """The seq range of the filters' days, types and services (None: no row there)."""
+    return days.seq_bounds(
+        conn, generation, zone, filters.first, filters.last, filters.types, filters.services
+    )
+
+
 def conditions(
     conn: Connection,
     generation: int,
@@ -54,9 +61,7 @@ def conditions(
     `seq_range`: the filters' seq range when the caller has it (`Matched.seq_range`)."""
     out: list[ColumnElement[bool]] = [R.c.generation == generation]
     if seq_range is None and _narrows(filters):
-        seq_range = days.seq_bounds(
-            conn, generation, zone, filters.first, filters.last, filters.types, filters.services
-        )
+        seq_range = _seq_range(conn, generation, zone, filters)
         if seq_range is None:
             return None
     if seq_range is not None:
@@ -94,9 +99,7 @@ def matched(conn: Connection, generation: int, zone: str, filters: Filters) -> M
 def _searched(conn: Connection, generation: int, zone: str, filters: Filters) -> Matched:
     seq_range: SeqRange | None = None
     if _narrows(filters):
-        seq_range = days.seq_bounds(
-            conn, generation, zone, filters.first, filters.last, filters.types, filters.services
-        )
+        seq_range = _seq_range(conn, generation, zone, filters)
         if seq_range is None:
             return NONE_MATCH
     where = conditions(conn, generation, zone, filters, seq_range)

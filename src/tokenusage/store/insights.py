@@ -190,18 +190,17 @@ def read(
 
     def sums() -> tuple[Any, ...]:
         spans: dict[str, date] = {}
-        for n, (first, last) in enumerate(query.spans):
-            spans |= {f"span{n}_first": first, f"span{n}_last": last}
+        for i, (first, last) in enumerate(query.spans):
+            spans |= {f"span{i}_first": first, f"span{i}_last": last}
+        n_spans = len(query.spans)
         row = conn.execute(
-            _sums_statement(dialect, len(query.spans)),
-            {**mine, **spans, **_window_params(query.now)},
+            _sums_statement(dialect, n_spans), {**mine, **spans, **_window_params(query.now)}
         ).one()
-        n = len(query.spans)
-        *spent, last_day, services, tail = row[: n + 3]
-        wholes, heads = row[n + 3 :: 2], row[n + 4 :: 2]
+        *spent, last_day, services, tail = row[: n_spans + 3]
+        wholes, heads = row[n_spans + 3 :: 2], row[n_spans + 4 :: 2]
         window = {  # whole hours are stored as spend, the partial hours' rows as amounts
-            n: decimal(whole) - decimal(head) - decimal(tail)
-            for n, whole, head in zip(WINDOWS.values(), wholes, heads, strict=True)
+            days: decimal(whole) - decimal(head) - decimal(tail)
+            for days, whole, head in zip(WINDOWS.values(), wholes, heads, strict=True)
         }
         named = json.loads(services) if isinstance(services, str) else services or ()
         return (

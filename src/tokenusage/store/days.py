@@ -113,12 +113,14 @@ def add(conn: Connection, generation: int, zone: str, rows: Iterable[DayRow]) ->
     )
 
 
+# A stored day total as `DayTotal` reads it.
+TOTAL_COLUMNS = (D.c.day, D.c.service_type, D.c.type, D.c.count, D.c.amount, D.c.tokens, D.c.images)
+
+
 def read(
     conn: Connection, generation: int, zone: str, first: date | None, last: date | None
 ) -> list[DayTotal]:
-    query = select(
-        D.c.day, D.c.service_type, D.c.type, D.c.count, D.c.amount, D.c.tokens, D.c.images
-    ).where(D.c.generation == generation, D.c.zone == zone)
+    query = select(*TOTAL_COLUMNS).where(D.c.generation == generation, D.c.zone == zone)
     if first is not None:
         query = query.where(D.c.day >= first)
     if last is not None:

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, bindparam, func, select, union_all
 from sqlalchemy.sql import ColumnElement
 
+from tokenusage.store import days
 from tokenusage.store.exact import decimal, exact_sum
 from tokenusage.store.hours import HOUR, floor_hour
 from tokenusage.store.pagecache import Memo
@@ -70,7 +71,7 @@ def _days_statement(dialect: str) -> Any:
     """The chart's day totals, then the previous period's totals per service and type
     (dated its first day, which is before the chart's)."""
     columns = (D.c.service_type, D.c.type)
-    current = select(D.c.day, *columns, D.c.count, D.c.amount, D.c.tokens, D.c.images).where(
+    current = select(*days.TOTAL_COLUMNS).where(
         *_mine(D), D.c.day >= bindparam("first"), D.c.day <= bindparam("last")
     )
     previous = (

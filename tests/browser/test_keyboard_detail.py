@@ -4,6 +4,8 @@ dialog with the full description."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from tests.browser import keys
@@ -34,4 +36,28 @@ def test_enter_on_a_row_opens_its_detail(seeded: Site, open_page: OpenPage, widt
     assert description and description in detail.inner_text()
     page.keyboard.press("Escape")
     assert row.evaluate("r => r === document.activeElement"), "focus returns to the row"
+    w.assert_clean()
+
+
+@pytest.mark.parametrize(("locale", "point"), [("en-US", "."), ("pt-BR", ",")])
+def test_the_detail_shows_the_rows_exact_amount_as_the_server_formats_it(
+    seeded: Site, open_page: OpenPage, locale: str, point: str
+) -> None:
+    """The amount in the detail is the table's own cell (Babel, every digit, the locale's
+    separators), not a second formatting in the browser that could disagree with it."""
+    w = open_page(state=seeded.state, locale=locale)
+    page = w.page
+    page.goto(seeded.url + "/")
+    detail = page.locator("#row-detail")
+    for index in (0, 1, 2):
+        row = page.locator("#history-table tbody tr").nth(index)
+        cell = row.locator("td.amount")
+        row.locator("td.desc").click()
+        detail.wait_for(state="visible", timeout=5_000)
+        shown = detail.locator('[data-field="amount"]').inner_text().strip()
+        assert shown == (cell.text_content() or "").strip()
+        number = "".join(c for c in shown if c.isdigit() or c in "-+" + point)
+        exact = Decimal(cell.get_attribute("data-amount") or "")
+        assert Decimal(number.replace(point, ".")) == exact, (shown, exact)
+        page.keyboard.press("Escape")
     w.assert_clean()

@@ -45,13 +45,6 @@
   var detail = document.getElementById("row-detail");
   if (table && detail) {
     var rows = table.querySelectorAll("tbody tr");
-    var money = null;
-    try {
-      money = new Intl.NumberFormat(document.documentElement.lang, {
-        style: "currency", currency: detail.getAttribute("data-currency") || "USD",
-        maximumFractionDigits: 20,
-      });
-    } catch (e) { money = null; }
     var put = function (field, text) {
       var dd = detail.querySelector('[data-field="' + field + '"]');
       if (dd) dd.textContent = text;
@@ -60,12 +53,11 @@
       var cells = row.cells;
       var split = (row.getAttribute("data-split") || "").split(" ");
       var count = function (n) { return n === "" || n === undefined ? "\u2014" : Number(n).toLocaleString(document.documentElement.lang); };
-      var exact = cells[3].getAttribute("data-amount");
       put("id", row.getAttribute("data-id"));
       put("date", cells[0].textContent);
       put("type", cells[1].textContent);
       put("service", cells[2].getAttribute("title") || cells[2].textContent);
-      put("amount", money ? money.format(exact) : exact);
+      put("amount", cells[3].textContent);  // every digit, formatted by the server
       put("tokens", cells[4].textContent);
       put("input", count(split[0]));
       put("completion", count(split[1]));

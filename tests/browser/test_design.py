@@ -47,6 +47,23 @@ def _open(open_page: OpenPage, site: Site, **kwargs: Any) -> Page:
     return page
 
 
+@pytest.mark.parametrize("locale", ["en-US", "pt-BR"])
+def test_on_a_phone_the_sign_out_buttons_share_one_row(
+    low_site: Site, open_page: OpenPage, locale: str
+) -> None:
+    """At 375 px the header is the title, the breadcrumb and one row of sign-out buttons; who
+    is signed in is still there for a screen reader (and on wider screens for everyone)."""
+    page = _open(open_page, low_site, locale=locale, width=375, height=812)
+    buttons = page.locator("form.session button")
+    tops = [box["y"] for box in (buttons.nth(i).bounding_box() for i in range(2)) if box]
+    assert len(tops) == 2 and abs(tops[0] - tops[1]) < 2, f"two rows: {tops}"
+    who = page.locator("form.session .who")
+    assert "admin" in (who.text_content() or "")
+    assert page.get_by_role("banner").get_by_text(who.text_content() or "").count() == 1
+    page.set_viewport_size({"width": 1024, "height": 812})
+    assert who.is_visible() and (who.bounding_box() or {"width": 0})["width"] > 40
+
+
 def test_balance_leads_on_a_phone_in_pt_br_dark_low_balance(
     low_site: Site, open_page: OpenPage
 ) -> None:

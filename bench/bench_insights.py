@@ -10,9 +10,12 @@ with every memo off (each measurement reads the store), medians of:
    day totals, with the runway's and the month's sums in the same two statements) plus
    building the chart and the breakdowns from them. The overview's whole store read with
    the insights (also the documents and the first page of 300 rows) is printed beside it.
-   The 10k control ledger spans the same two years as the 1M one, so the ratio measures the
-   ledger's size and nothing else; the figure for the demo's own 10k ledger (40 days, so
-   fewer days with data to read) is printed too;
+   The 10k control ledger spans the same two years as the 1M one. The read's cost follows
+   the number of (day, service, type) totals in the 90 days, not the number of rows, and a
+   10k ledger over two years is sparse: fewer services on each day. So the same read is also
+   timed on a 100k ledger over the same two years, with the totals each size reads: past
+   the point where every service appears every day, the cost stays flat. The figure for the
+   demo's own 10k ledger (40 days, so fewer days with data to read) is printed too;
 2. a history page filtered by type, service and 90 days at 1M: <= 3x the unfiltered page;
 3. a text search (count, total and first page) at 1M: <= 10% of a full-scan LIKE.
 """
@@ -50,6 +53,7 @@ from tokenusage.store.pagecache import Memo, PageCache
 from tokenusage.usage.filters import Filters, parse_filters
 
 BIG = 1_000_000
+MID = 100_000
 SMALL = 10_000
 REPEAT = 25
 ZONE = "America/Sao_Paulo"
@@ -114,6 +118,15 @@ class Probe:
             stored = store_insights.read(conn, gen, ZONE, query, self.store.memo)
         return insight_views.build(stored, self.range, query, self.zoneinfo, None)
 
+    def totals_read(self) -> int:
+        """The day totals the chart read: the 90 days', and the previous period's."""
+        query = insight_views.query_for(self.range, self.now, self.zoneinfo)
+        with self.store._db.read() as conn:
+            _, gen = mirror.status_with_current(conn, self.identity)
+            assert gen is not None
+            stored = store_insights.read(conn, gen, ZONE, query, self.store.memo)
+        return len(stored.days) + len(stored.previous)
+
     def overview(self) -> object:
         """The overview's whole store read with the insights, and the insights built."""
         query = insight_views.query_for(self.range, self.now, self.zoneinfo)
@@ -155,11 +168,13 @@ def _spread(rng: Any, n: int, end: datetime, timestamps: Any) -> tuple[datetime,
     return start, sorted(rng.sample(wide, n))
 
 
-def measure(engine: str, big: Probe, small: Probe, short: Probe) -> list[str]:
+def measure(engine: str, big: Probe, small: Probe, short: Probe, mid: Probe) -> list[str]:
     sqlite = engine == "sqlite"
     since = big.now - timedelta(days=90)
     since_param: object = since.replace(tzinfo=None).isoformat(" ") if sqlite else since
     ins_big, ins_small, ins_short = p50(big.charts), p50(small.charts), p50(short.charts)
+    ins_mid = p50(mid.charts)
+    read = {name: p.totals_read() for name, p in (("10k", small), ("100k", mid), ("1M", big))}
     whole = p50(big.overview)
     group = p50(lambda: big.raw(group_by_sql(sqlite), since=since_param), 5)
     service = LLM_SERVICES[0][0]
@@ -186,6 +201,10 @@ def measure(engine: str, big: Probe, small: Probe, short: Probe) -> list[str]:
         f"of the raw 90 days {group:.0f} ms, chart + breakdowns = {ins_big / group:.1%} of it "
         f"(target <= 10%); the overview's whole store read with them (documents, first page "
         f"of 300 rows) {whole:.1f} ms = {whole / group:.1%}",
+        f"{engine}: 1b. the same read by ledger size, all over the same two years: 10k "
+        f"{ins_small:.1f} ms ({read['10k']} day totals), 100k {ins_mid:.1f} ms "
+        f"({read['100k']}), 1M {ins_big:.1f} ms ({read['1M']}): 1M/100k "
+        f"{ins_big / ins_mid:.2f}x",
         f"{engine}: 2. history page filtered by type, service and 90 days: {narrowed:.1f} ms, "
         f"unfiltered {plain:.1f} ms, ratio {narrowed / plain:.2f}x (target <= 3x)",
         f"{engine}: 3. text search {SEARCH!r} (count, total, first page): {found:.1f} ms, "
@@ -223,8 +242,17 @@ async def main() -> None:
             domain="span.example",
             email="a@span.example",
         )
+        mid = seed_demo(
+            ledger,
+            MID,
+            seed=4,
+            end=end,
+            key="BENCH-MID-0001",
+            domain="mid.example",
+            email="a@mid.example",
+        )
         demo._timestamps = same_span
-        print(f"seeded {BIG:,} + {SMALL:,} rows in {time.perf_counter() - start:.0f} s")
+        print(f"seeded {BIG:,} + {MID:,} + {SMALL:,} rows in {time.perf_counter() - start:.0f} s")
         lines = []
         with licenseserver_process(ledger_url) as url:
             for name in ("sqlite", "postgresql"):
@@ -236,17 +264,19 @@ async def main() -> None:
                 big_id, took = await sync(url, store_url, tmp / name, big)
                 small_id, _ = await sync(url, store_url, tmp / name, small)
                 short_id, _ = await sync(url, store_url, tmp / name, short)
+                mid_id, _ = await sync(url, store_url, tmp / name, mid)
                 print(f"{name}: full sync of {BIG:,} rows with day totals and search: {took:.1f} s")
                 probe_big, probe_small = Probe(store_url, big_id), Probe(store_url, small_id)
-                probe_short = Probe(store_url, short_id)
+                probe_short, probe_mid = Probe(store_url, short_id), Probe(store_url, mid_id)
                 if name == "postgresql" and not probe_big.store.search_indexed:
                     print("postgresql: pg_trgm is missing: text search scans")
-                lines += measure(name, probe_big, probe_small, probe_short)
-                for line in lines[-3:]:
+                lines += measure(name, probe_big, probe_small, probe_short, probe_mid)
+                for line in lines[-4:]:
                     print(line, flush=True)
                 probe_big.store.close()
                 probe_small.store.close()
                 probe_short.store.close()
+                probe_mid.store.close()
         engine.dispose()
 
 

@@ -19,6 +19,7 @@ from tests.service.conftest import CountingTransport, make_service
 from tokenusage.service import DashboardView, ExportRefused
 from tokenusage.store import Store, StoreError
 from tokenusage.usage.export import HEADER_TEXT, iter_csv
+from tokenusage.usage.filters import parse_filters
 
 pytestmark = pytest.mark.anyio
 
@@ -465,6 +466,26 @@ async def test_warm_views_within_a_second_share_one_read_until_a_write(
         service.memo.clock = lambda: float("inf")  # a second later
         await service.view(2)
         assert reads == 3
+    finally:
+        await service.aclose()
+
+
+async def test_a_shared_read_keeps_each_requests_own_filter_errors(
+    srv: RunningLicenseServer, db_url: str, tmp_path: Path
+) -> None:
+    """Two requests whose filters reduce to the same view share one read, but each page
+    names what was wrong with its own input, not with the other's."""
+    service = make_service(srv, db_url, tmp_path)
+    try:
+        await service.view()
+        await service.wait_idle()
+        plain = await service.view(filters=parse_filters())
+        typo = await service.view(filters=parse_filters(types=["bogus"]))
+        day = await service.view(filters=parse_filters(first="2026-02-30"))
+        assert plain.filters.errors == ()
+        assert len(typo.filters.errors) == 1 and "bogus" in typo.filters.errors[0]
+        assert len(day.filters.errors) == 1 and "2026-02-30" in day.filters.errors[0]
+        assert (await service.view(filters=parse_filters())).filters.errors == ()
     finally:
         await service.aclose()
 

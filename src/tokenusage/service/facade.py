@@ -167,7 +167,8 @@ class DashboardService:
         memo_ok = not complete and live_since is None
         key = (page, filters)
         if store is not None and memo_ok and (memo := self.memo.get(key, store.writes)):
-            return replace(memo, now=self.clock())
+            # Equal filters may come from different input: each page names its own errors.
+            return replace(memo, now=self.clock(), filters=filters)
         deadline = self._deadline()
         per_page = self.settings.page_size
         landed = ctx.upstream.snapshot()

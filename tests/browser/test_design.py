@@ -5,6 +5,7 @@ opens by keyboard, Clear Cache asks first, and the Amount column reads at a glan
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -195,9 +196,8 @@ def test_row_detail_opens_by_keyboard_with_one_tab_stop(
     for name, raw in zip(("input", "completion", "cached"), split, strict=True):
         shown = field(name).replace(",", "")
         assert shown == (raw or "\u2014"), (name, shown, raw)
-    assert field("amount").replace(",", "").lstrip("-$") in (
-        (second.locator("td.amount").get_attribute("data-amount") or "").lstrip("-")
-    )
+    exact = Decimal(second.locator("td.amount").get_attribute("data-amount") or "")
+    assert Decimal(field("amount").replace(",", "").replace("$", "")) == exact
     page.keyboard.press("Escape")
     assert not detail.evaluate("d => d.open")
     assert second.evaluate("r => r === document.activeElement"), "focus returns to the row"

@@ -38,10 +38,13 @@ def spaces(text: str) -> str:
         ("0.0000001", "$0.0000001", "US$ 0,0000001"),
         ("0.15", "$0.15", "US$ 0,15"),
         ("0.075", "$0.075", "US$ 0,075"),
-        ("1.23456789", "$1.234568", "US$ 1,234568"),
+        ("1.23456789", "$1.23456789", "US$ 1,23456789"),
+        ("6.1200715", "$6.1200715", "US$ 6,1200715"),
         ("0.000000123456789", "$0.000000123457", "US$ 0,000000123457"),
-        ("0.9999999999", "$1.00", "US$ 1,00"),
-        ("0.10000001", "$0.10", "US$ 0,10"),
+        ("0.9999999999", "$0.9999999999", "US$ 0,9999999999"),
+        ("0.33333333333333333333", "$0.333333", "US$ 0,333333"),
+        ("2.99999999999", "$3.00", "US$ 3,00"),
+        ("0.10000001", "$0.10000001", "US$ 0,10000001"),
         ("1E+3", "$1,000.00", "US$ 1.000,00"),
         ("-0", "$0.00", "US$ 0,00"),
         ("0", "$0.00", "US$ 0,00"),
@@ -71,7 +74,7 @@ def shown_value(text: str) -> Decimal:
     st.builds(
         lambda coefficient, exponent: Decimal(f"{coefficient}E{exponent}"),
         st.integers(-(10**12), 10**12),
-        st.integers(-20, 6),
+        st.integers(-24, 6),
     )
 )
 def test_money_never_hides_a_value(amount: Decimal) -> None:
@@ -83,8 +86,12 @@ def test_money_never_hides_a_value(amount: Decimal) -> None:
     if amount:
         assert shown != 0
         fraction = abs(amount) % 1
-        if fraction:
-            # at most six significant digits after the first non-zero fraction digit
+        exponent = fraction.normalize().as_tuple().exponent
+        assert isinstance(exponent, int)
+        if fraction and -exponent <= 10:
+            assert shown == amount  # a ledger amount or a sum of them: every digit
+        elif fraction:
+            # a quotient: at most six significant digits after its first non-zero one
             assert places <= max(2, -fraction.adjusted() + 5)
     if amount == amount.quantize(Decimal("0.01")):
         assert places == 2

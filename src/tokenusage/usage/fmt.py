@@ -22,6 +22,10 @@ from babel.numbers import (
     get_currency_precision,
 )
 
+# Amounts with at most this many fraction digits (every ledger amount and every sum of them)
+# are shown with all of them. Longer fractions only come out of a division (a daily rate, an
+# average) and are rounded to six significant digits.
+EXACT_FRACTION_DIGITS = 10
 MAX_SIGNIFICANT_FRACTION_DIGITS = 6
 # Formatting is pure and Babel is slow: a page formats the same few values on every view.
 _CACHED = 4096
@@ -30,17 +34,22 @@ _CACHED = 4096
 def money_places(amount: Decimal, minimum: int) -> int:
     """Fraction digits that show `amount` without hiding a sub-cent part.
 
-    At least `minimum` (the currency's digits); beyond that, the fraction keeps up to six
-    significant digits counted from its first non-zero digit, so 0.0005 stays 0.0005,
-    0.000000123456789 shows as 0.000000123457 and 1.23456789 as 1.234568. Trailing zeros
-    beyond the minimum are dropped (0.10 not 0.100000).
+    At least `minimum` (the currency's digits). An amount with up to ten fraction digits
+    keeps every one (1.23456789 stays 1.23456789, 0.9999999999 is not $1.00): what the
+    ledger says, and sums of it, are shown exactly. A longer fraction (a quotient) keeps up to
+    six significant digits counted from its first non-zero digit, so 0.000000123456789 shows
+    as 0.000000123457 and 1/3 as 0.333333. Trailing zeros beyond the minimum are dropped
+    (0.10 not 0.100000).
     """
     if not amount.is_finite():
         return minimum
     with _exact_for(amount):
-        fraction = abs(amount) % 1
+        fraction = (abs(amount) % 1).normalize()
         if fraction == 0:
             return minimum
+        exponent = fraction.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent <= EXACT_FRACTION_DIGITS:
+            return max(minimum, -exponent)
         first = -fraction.adjusted()  # position of the first non-zero fraction digit
         places = first + MAX_SIGNIFICANT_FRACTION_DIGITS - 1
         rounded = fraction.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN).normalize()

@@ -167,3 +167,15 @@ def test_status_json_has_runway_and_spend(srv: RunningLicenseServer, tmp_path: P
     assert got in candidates
     assert set(report["spend"]) == {"today", "month_to_date", "previous_month_same_days"}
     assert all(isinstance(v, str) for v in report["spend"].values())
+
+
+def test_a_reversed_range_is_refused_and_said_so(srv: RunningLicenseServer, tmp_path: Path) -> None:
+    """The CLI refuses a reversed range (the page swaps it): its message must not say it
+    swapped anything."""
+    for command in ("usage", "export"):
+        code, _, err = run(
+            env_for(srv, tmp_path), command, "--from", "2026-11-10", "--to", "2026-11-01"
+        )
+        assert code == 2, err
+        assert "from (2026-11-10) is after to (2026-11-01)" in err
+        assert "swapped" not in err and "Traceback" not in err

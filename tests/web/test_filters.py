@@ -83,6 +83,52 @@ def test_bad_values_are_said_not_raised(reader: httpx.Client, query: str) -> Non
         assert doc.one(id="filter-errors").text()
 
 
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        (
+            "en",
+            [
+                "Some filter values could not be used as given:",
+                "The start date (2026-11-01) was after the end date (2026-10-01), so the two "
+                "were swapped.",
+                "Type: “bogus” is not usage, purchase or refund, so it was left out.",
+            ],
+        ),
+        (
+            "pt-BR",
+            [
+                "Alguns valores de filtro não puderam ser usados como foram informados:",
+                "A data inicial (2026-11-01) era posterior à data final (2026-10-01), então as "
+                "duas foram trocadas.",
+                "Tipo: “bogus” não é uso, compra nem reembolso, então foi ignorado.",
+            ],
+        ),
+    ],
+)
+def test_filter_notes_say_what_the_page_did_in_the_readers_language(
+    reader: httpx.Client, language: str, said: list[str]
+) -> None:
+    query = "/?from=2026-11-01&to=2026-10-01&type=bogus"
+    doc = parse(reader.get(query, headers={"Accept-Language": language}).text)
+    box = doc.one(id="filter-errors")
+    assert [box.one("p").text(), *(li.text() for li in box.find_all("li"))] == said
+    # The dates were used, swapped: the page's own filter form shows them in order.
+    assert doc.one("input", id="filter-from").attrs["value"] == "2026-10-01"
+    assert doc.one("input", id="filter-to").attrs["value"] == "2026-11-01"
+
+
+def test_a_download_with_bad_filters_is_not_made(reader: httpx.Client) -> None:
+    """Not the whole history under a filtered name: back to the page, which says why."""
+    response = reader.get("/download.csv?type=bogus&from=2026-02-30")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/?type=bogus&from=2026-02-30#history"
+    doc = parse(reader.get(response.headers["location"]).text)
+    assert "Nothing was downloaded" in doc.text()
+    notes = [li.text() for li in doc.one(id="filter-errors").find_all("li")]
+    assert any("bogus" in n for n in notes) and any("2026-02-30" in n for n in notes)
+
+
 def test_filtered_download_is_exactly_the_matching_rows(
     reader: httpx.Client, ledger: list[dict[str, Any]]
 ) -> None:

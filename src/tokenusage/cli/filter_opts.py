@@ -43,5 +43,5 @@ def filters_from(
     """Parsed filters; a bad value is a usage error (exit 2) that says what is wrong."""
     found = parse_filters(first, last, types, services, q)
     if found.errors:
-        raise click.UsageError("; ".join(found.errors))
+        raise click.UsageError("; ".join(str(note) for note in found.errors))
     return found

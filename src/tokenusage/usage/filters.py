@@ -2,8 +2,10 @@
 
 They arrive as GET parameters (`from`, `to`, `type`, `service`, `q`) or CLI options, are
 parsed here once into a `Filters` value, and go back into URLs with `query()`, so a filtered
-view can be bookmarked and shared. Anything unparsable becomes a `FilterError` whose message
-a person understands; nothing is silently dropped.
+view can be bookmarked and shared. A value that cannot be used as given becomes a `FilterNote`
+(which parameter, why, the input): the CLI and the JSON API refuse the request with its
+message, the page says it in the reader's language along with what it did instead (left the
+value out, swapped the dates). Nothing is silently dropped.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Literal
 from urllib.parse import urlencode
 
 TYPES = ("usage", "purchase", "refund")
@@ -23,8 +26,34 @@ DEFAULT_INSIGHT_DAYS = 30
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-class FilterError(ValueError):
-    """A filter value that cannot be used, with the reason in words."""
+Reason = Literal["not_a_date", "not_a_day", "after", "unknown_type", "many_services", "long_q"]
+
+
+@dataclass(frozen=True)
+class FilterNote:
+    """A filter value that cannot be used as given: the parameter, why, and the input (for
+    "after", `value` is `from` and `other` is `to`)."""
+
+    name: str  # from, to, type, service, q
+    reason: Reason
+    value: str = ""
+    other: str = ""
+
+    def __str__(self) -> str:
+        """What is wrong, in English (the CLI's and the JSON API's refusal)."""
+        match self.reason:
+            case "not_a_date":
+                return f"{self.name}: {self.value!r} is not a date like 2026-11-30"
+            case "not_a_day":
+                return f"{self.name}: {self.value!r} is not a calendar day"
+            case "after":
+                return f"from ({self.value}) is after to ({self.other})"
+            case "unknown_type":
+                return f"type: {self.value} unknown (use usage, purchase or refund)"
+            case "many_services":
+                return f"service: at most {self.value} services at once"
+            case "long_q":
+                return f"q: at most {self.value} characters"
 
 
 @dataclass(frozen=True)
@@ -36,7 +65,9 @@ class Filters:
     types: tuple[str, ...] = ()
     services: tuple[str, ...] = ()
     q: str = ""
-    errors: tuple[str, ...] = field(default=(), compare=False)
+    # What could not be used as given. Not part of the value: two requests that reduce to the
+    # same filters show the same rows (and share a memo), each with its own notes.
+    errors: tuple[FilterNote, ...] = field(default=(), compare=False)
 
     @property
     def active(self) -> bool:
@@ -102,17 +133,17 @@ def preset_range(name: str, today: date) -> tuple[date | None, date | None]:
     return None, None
 
 
-def _date(name: str, raw: str, errors: list[str]) -> date | None:
+def _date(name: str, raw: str, errors: list[FilterNote]) -> date | None:
     text = raw.strip()
     if not text:
         return None
     if not _DATE.fullmatch(text):
-        errors.append(f"{name}: {text[:40]!r} is not a date like 2026-11-30")
+        errors.append(FilterNote(name, "not_a_date", text[:40]))
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        errors.append(f"{name}: {text!r} is not a calendar day")
+        errors.append(FilterNote(name, "not_a_day", text))
         return None
 
 
@@ -134,24 +165,26 @@ def parse_filters(
     services: Sequence[str] = (),
     q: str = "",
 ) -> Filters:
-    """Filters from their text form. Bad parts are left out and named in `errors`."""
-    errors: list[str] = []
+    """Filters from their text form. What cannot be used as given is named in `errors`, and
+    the rest is the page's lenient reading: bad values left out, a reversed range swapped,
+    the extra services and search characters cut."""
+    errors: list[FilterNote] = []
     start = _date("from", first, errors)
     end = _date("to", last, errors)
     if start and end and start > end:
-        errors.append(f"from ({start}) is after to ({end}): the two were swapped")
+        errors.append(FilterNote("from", "after", start.isoformat(), end.isoformat()))
         start, end = end, start
     kinds = _multi(types, commas=True)
     unknown = [t for t in kinds if t not in TYPES]
     if unknown:
-        errors.append(f"type: {', '.join(unknown)[:80]} unknown (use usage, purchase or refund)")
+        errors.append(FilterNote("type", "unknown_type", ", ".join(unknown)[:80]))
     picked = _multi(services, commas=False)
     if len(picked) > MAX_SERVICES:
-        errors.append(f"service: at most {MAX_SERVICES} services at once")
+        errors.append(FilterNote("service", "many_services", str(MAX_SERVICES)))
         picked = picked[:MAX_SERVICES]
     search = " ".join(q.split())
     if len(search) > MAX_QUERY:
-        errors.append(f"q: searches are cut to {MAX_QUERY} characters")
+        errors.append(FilterNote("q", "long_q", str(MAX_QUERY)))
         search = search[:MAX_QUERY]
     return Filters(
         first=start,

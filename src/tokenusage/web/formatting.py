@@ -1,5 +1,6 @@
 """Numbers, money and times as one request shows them: `usage.fmt` bound to a locale and the
-business timezone, plus the headline and advice for each kind of problem."""
+business timezone, plus the headline and advice for each kind of problem and the page's
+wording of each filter note."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from decimal import Decimal
 from babel import Locale
 from babel.dates import format_date, format_skeleton
 from babel.numbers import format_decimal, format_percent, get_currency_precision
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 from tokenusage.service import Kind, Problem
 from tokenusage.usage import fmt
 from tokenusage.usage.export import plain_decimal
+from tokenusage.usage.filters import FilterNote, Reason
 from tokenusage.web.i18n import N_
 
 DEFAULT_CURRENCY = "USD"
@@ -203,3 +207,27 @@ def headline_for(problem: Problem) -> str:
 def hint_for(problem: Problem) -> str:
     """The msgid of what to do about the problem."""
     return _WORDING[problem.kind][1]
+
+
+# What the page did with a filter value it could not use as given (the CLI and the JSON API
+# refuse instead, with the note's English `str`).
+_FILTER_WORDING: dict[Reason, str] = {
+    "not_a_date": N_("%(field)s: “%(value)s” is not a date like 2026-11-30, so it was left out."),
+    "not_a_day": N_("%(field)s: “%(value)s” is not a calendar day, so it was left out."),
+    "after": N_(
+        "The start date (%(value)s) was after the end date (%(other)s), so the two were swapped."
+    ),
+    "unknown_type": N_("Type: “%(value)s” is not usage, purchase or refund, so it was left out."),
+    "many_services": N_("Service: only the first %(value)s services selected are used."),
+    "long_q": N_("Search: only the first %(value)s characters are used."),
+}
+_FILTER_FIELDS = {"from": N_("From"), "to": N_("To")}
+
+
+@pass_context
+def filter_note_text(context: Context, note: FilterNote) -> str:
+    """`note` as the page says it, in the page's language."""
+    catalog = context["translations"]
+    field = catalog.gettext(_FILTER_FIELDS.get(note.name, note.name))
+    wording: str = catalog.gettext(_FILTER_WORDING[note.reason])
+    return wording % {"field": field, "value": note.value, "other": note.other}

@@ -23,7 +23,7 @@ from tokenusage.config import Settings
 from tokenusage.store import MirrorRow
 from tokenusage.usage.branding import BRAND, brand
 from tokenusage.usage.export import plain_decimal
-from tokenusage.web.formatting import Formatter, headline_for, hint_for
+from tokenusage.web.formatting import Formatter, filter_note_text, headline_for, hint_for
 from tokenusage.web.fragcache import FragmentCache
 from tokenusage.web.i18n import HTML_LANG, N_, jinja_gettext_callables, negotiate, translations
 from tokenusage.web.sessions import csrf_token, pop_flashes
@@ -53,6 +53,7 @@ def make_environment() -> Environment:
     env.install_gettext_callables(**jinja_gettext_callables(), newstyle=True)  # type: ignore[attr-defined]
     env.globals["hint_for"] = hint_for
     env.globals["headline_for"] = headline_for
+    env.globals["filter_note_text"] = filter_note_text
     return env
 
 

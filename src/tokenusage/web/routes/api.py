@@ -45,7 +45,7 @@ async def summary(request: Request) -> Response:
 async def transactions(request: Request) -> Response:
     params = request.query_params
     filters = request_filters(params)
-    errors = list(filters.errors)
+    errors = [str(note) for note in filters.errors]
     limit = DEFAULT_LIMIT
     raw_limit = params.get("limit", "").strip()
     if raw_limit:
@@ -71,7 +71,7 @@ async def transactions(request: Request) -> Response:
 async def usage(request: Request) -> Response:
     params = request.query_params
     filters = request_filters(params)
-    errors = list(filters.errors)
+    errors = [str(note) for note in filters.errors]
     by = params.get("by", "day")
     if by not in BY:
         errors.append("by: one of day, week, month, service, type")

@@ -40,6 +40,13 @@ async def download_csv(request: Request) -> Response:
     service = web.service
     problems: list[Problem] = []
     filters = request_filters(request.query_params)
+    if filters.errors:  # not a file of something else than was asked: the page says why
+        text = web.renderer.gettext(
+            request, N_("Nothing was downloaded: some filter values could not be used as given.")
+        )
+        _note(request, [("error", text)])
+        query = request.url.query
+        return RedirectResponse(f"/?{query}#history" if query else "/", status_code=303)
     chunks = cast(AsyncGenerator[CsvChunk, None], service.export_csv(problems, filters=filters))
     try:
         first = await anext(chunks, None)

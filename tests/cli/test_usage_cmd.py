@@ -179,3 +179,29 @@ def test_a_reversed_range_is_refused_and_said_so(srv: RunningLicenseServer, tmp_
         assert code == 2, err
         assert "from (2026-11-10) is after to (2026-11-01)" in err
         assert "swapped" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("usage", "--by", "year"), "'year' is not one of"),
+        (("status", "--jsn"), "No such option '--jsn'"),
+        (("cache", "clear", "--bogus"), "No such option '--bogus'"),
+        (("nosuch",), "No such command 'nosuch'"),
+    ],
+)
+def test_a_usage_error_is_one_line_naming_the_help(
+    srv: RunningLicenseServer, tmp_path: Path, args: tuple[str, ...], said: str
+) -> None:
+    code, _, err = run(env_for(srv, tmp_path), *args)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("Error: ") and said in err, err
+    assert err.rstrip().endswith("--help')")
+
+
+def test_export_to_a_missing_folder_says_so(srv: RunningLicenseServer, tmp_path: Path) -> None:
+    target = tmp_path / "no" / "such" / "out.csv"
+    code, _, err = run(env_for(srv, tmp_path), "export", "-o", str(target))
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"no folder '{target.parent}'" in err and ".part" not in err and "Errno" not in err
+    assert not target.parent.exists()

@@ -6,6 +6,8 @@ export` does not pay for the web app, uvicorn or the reference server."""
 from __future__ import annotations
 
 import importlib
+import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -27,6 +29,33 @@ COMMANDS = {
 
 
 class LazyGroup(click.Group):
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Click's own handling, except that a usage error is one line (click prints the
+        usage, a hint and a blank line before it) that names the command's --help."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            done = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx else "tokenusage"
+            message = " ".join(exc.format_message().split())
+            click.echo(f"Error: {message} (see '{command} --help')", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(done if isinstance(done, int) else 0)
+
     def invoke(self, ctx: click.Context) -> Any:
         from tokenusage.cli.common import no_traceback
 

@@ -69,6 +69,8 @@ def export(
     target = Path(output)
     if not to_stdout and target.is_dir():
         raise click.BadParameter("is a directory", param_hint="--output")
+    if not to_stdout and not target.parent.is_dir():
+        raise click.BadParameter(f"no folder {str(target.parent)!r}", param_hint="--output")
     # Write next to the target and rename at the end, so a failed export never leaves a
     # truncated file that looks complete; devices like /dev/null are written directly.
     direct = target.exists() and not target.is_file()
@@ -77,7 +79,11 @@ def export(
     async def work(service: DashboardService) -> int:
         if to_stdout:
             return await write_csv(service, sys.stdout, None, filters)
-        with partial.open("w", encoding="utf-8", newline="") as out:
+        try:
+            opened = partial.open("w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {target}: {exc.strerror or exc}") from exc
+        with opened as out:
             if not show_progress:
                 return await write_csv(service, out, None, filters)
             columns = (

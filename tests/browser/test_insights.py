@@ -248,7 +248,7 @@ def test_dark_mode_colours(seeded: Site, open_page: OpenPage) -> None:
         w.assert_clean()
     assert colours["light"][0] == "rgb(244, 246, 249)"
     assert colours["dark"][0] == "rgb(15, 20, 27)"
-    assert colours["dark"][1] == "rgb(122, 162, 255)" != colours["light"][1]
+    assert colours["dark"][1] == "rgb(240, 171, 252)" != colours["light"][1]
     assert colours["dark"][2] != colours["light"][2]
 
 
@@ -338,3 +338,32 @@ def test_readme_screenshot(seeded: Site, open_page: OpenPage, screenshot_dir: Pa
     if os.environ.get("TOKENUSAGE_WRITE_DOCS"):
         shutil.copyfile(target, ROOT / "docs" / "insights.png")
     w.assert_clean()
+
+
+def test_no_series_looks_like_a_purchase_or_refund_mark(seeded: Site, open_page: OpenPage) -> None:
+    """Refunds are marked blue and purchases green, in the chart as in the table: no series
+    colour may come near either, in light or dark."""
+    for scheme in SCHEMES:
+        w = open_page(state=seeded.state, color_scheme=scheme)
+        w.page.goto(seeded.url + "/")
+        found = w.page.evaluate(
+            """() => {
+              const probe = document.createElement("span");
+              document.body.append(probe);
+              const rgb = (cls) => {
+                probe.className = cls;
+                return getComputedStyle(probe).backgroundColor.match(/[\\d.]+/g).map(Number);
+              };
+              const out = {};
+              for (const c of ["s0", "s1", "s2", "s3", "s4", "other",
+                               "swatch mark-purchase", "swatch mark-refund"]) out[c] = rgb(c);
+              probe.remove();
+              return out;
+            }"""
+        )
+        w.assert_clean()
+        for mark in ("swatch mark-purchase", "swatch mark-refund"):
+            for series in ("s0", "s1", "s2", "s3", "s4", "other"):
+                a, b = found[series][:3], found[mark][:3]
+                distance = sum((x - y) ** 2 for x, y in zip(a, b, strict=True)) ** 0.5
+                assert distance > 90, (scheme, series, mark, a, b)

@@ -118,6 +118,17 @@ def test_filter_notes_say_what_the_page_did_in_the_readers_language(
     assert doc.one("input", id="filter-to").attrs["value"] == "2026-11-01"
 
 
+def test_a_service_no_transaction_names_is_said(
+    reader: httpx.Client, ledger: list[dict[str, Any]]
+) -> None:
+    known = ledger[0]["service_type"]
+    doc = parse(reader.get("/", params=[("service", known), ("service", "nosuch")]).text)
+    notes = [li.text() for li in doc.one(id="filter-errors").find_all("li")]
+    assert notes == ["Service: no transaction names “nosuch”, so nothing matches it."]
+    doc = parse(reader.get("/", params={"service": known}).text)
+    assert not doc.find_all(id="filter-errors")
+
+
 def test_a_download_with_bad_filters_is_not_made(reader: httpx.Client) -> None:
     """Not the whole history under a filtered name: back to the page, which says why."""
     response = reader.get("/download.csv?type=bogus&from=2026-02-30")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Literal
 from urllib.parse import urlencode
@@ -26,7 +26,9 @@ DEFAULT_INSIGHT_DAYS = 30
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-Reason = Literal["not_a_date", "not_a_day", "after", "unknown_type", "many_services", "long_q"]
+Reason = Literal[
+    "not_a_date", "not_a_day", "after", "unknown_type", "many_services", "long_q", "no_service"
+]
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class FilterNote:
                 return f"service: at most {self.value} services at once"
             case "long_q":
                 return f"q: at most {self.value} characters"
+            case "no_service":
+                return f"service: {self.value!r} is in no transaction"
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,14 @@ class Filters:
         ):
             return False
         return not self.q or self.q.casefold() in text.casefold()
+
+    def with_known_services(self, known: Iterable[str]) -> Filters:
+        """These filters, noting each selected service that no transaction names (kept: it
+        matches nothing, as asked)."""
+        have = set(known)
+        missing = [FilterNote("service", "no_service", s[:80]) for s in self.services]
+        notes = tuple(n for n, s in zip(missing, self.services, strict=True) if s not in have)
+        return replace(self, errors=self.errors + notes) if notes else self
 
     def insight_range(self, today: date) -> tuple[date, date]:
         """The chart's and the breakdown's days: the filter's range, else the last 30 days."""

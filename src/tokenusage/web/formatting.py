@@ -220,6 +220,7 @@ _FILTER_WORDING: dict[Reason, str] = {
     "unknown_type": N_("Type: “%(value)s” is not usage, purchase or refund, so it was left out."),
     "many_services": N_("Service: only the first %(value)s services selected are used."),
     "long_q": N_("Search: only the first %(value)s characters are used."),
+    "no_service": N_("Service: no transaction names “%(value)s”, so nothing matches it."),
 }
 _FILTER_FIELDS = {"from": N_("From"), "to": N_("To")}
 

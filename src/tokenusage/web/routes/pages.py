@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -43,6 +44,8 @@ async def overview(request: Request) -> Response:
     view = await web.service.view(page, filters=filters, live_since=live_since)
     if not view.configured or not view.has_data:
         return web.renderer.render(request, "unable.html", {"view": view}, status=503)
+    if view.insights is not None and filters.services:
+        view = replace(view, filters=view.filters.with_known_services(view.insights.services))
     context = overview_context(web.renderer, view, locale_of(request, web.settings))
     return web.renderer.render(request, "overview.html", context)
 

@@ -313,3 +313,16 @@ def test_the_fragments_are_cached_by_value(renderer: Renderer) -> None:
     assert len(renderer._fragments) == before
     render(renderer, replace(view, insights=make_insights(ok_runway("121"))))
     assert len(renderer._fragments) == before + 1  # the runway only
+
+
+def test_while_the_history_is_copied_the_insights_say_they_are_coming(
+    renderer: Renderer,
+) -> None:
+    view = make_view(None)
+    copying = replace(view, transactions_cache=replace(view.transactions_cache, syncing=True))
+    doc, _ = render(renderer, copying)
+    assert (
+        "appear once the whole history is in the local store"
+        in doc.one(id="insights-pending").text()
+    )
+    assert not render(renderer, view)[0].find_all(id="insights-pending")

@@ -205,3 +205,13 @@ def test_export_to_a_missing_folder_says_so(srv: RunningLicenseServer, tmp_path:
     assert code == 2 and err.count("\n") == 1, err
     assert f"no folder '{target.parent}'" in err and ".part" not in err and "Errno" not in err
     assert not target.parent.exists()
+
+
+@pytest.mark.parametrize("args", [(), ("admin",), ("cache",)])
+def test_a_group_alone_shows_its_help(
+    srv: RunningLicenseServer, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    code, out, err = run(env_for(srv, tmp_path), *args)
+    text = out + err
+    assert code in (0, 2) and "Usage: " in text and "Commands:" in text, text
+    assert "Error:" not in text

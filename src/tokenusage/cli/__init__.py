@@ -43,6 +43,9 @@ class LazyGroup(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
             done = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # a group alone: its help
+            exc.show()
+            sys.exit(exc.exit_code)
         except click.UsageError as exc:
             command = exc.ctx.command_path if exc.ctx else "tokenusage"
             message = " ".join(exc.format_message().split())
@@ -54,12 +57,12 @@ class LazyGroup(click.Group):
         except click.Abort:
             click.echo("Aborted!", err=True)
             sys.exit(1)
-        sys.exit(done if isinstance(done, int) else 0)
+        sys.exit(done if isinstance(done, int) else 0)  # `invoke` returns None: an exit code
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: click.Context) -> None:
         from tokenusage.cli.common import no_traceback
 
-        return no_traceback(super().invoke)(ctx)
+        no_traceback(super().invoke)(ctx)  # what a command returns is not an exit code
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)

@@ -99,9 +99,9 @@ def test_bad_values_are_said_not_raised(reader: httpx.Client, query: str) -> Non
             "pt-BR",
             [
                 "Alguns valores de filtro não puderam ser usados como foram informados:",
-                "A data inicial (2026-11-01) era posterior à data final (2026-10-01), então as "
-                "duas foram trocadas.",
-                "Tipo: “bogus” não é uso, compra nem reembolso, então foi ignorado.",
+                "A data inicial (2026-11-01) era posterior à data final (2026-10-01), por isso "
+                "as duas foram trocadas.",
+                "Tipo: “bogus” não é uso, compra nem reembolso, por isso foi ignorado.",
             ],
         ),
     ],
@@ -131,7 +131,7 @@ def test_a_service_no_transaction_names_is_said(
 
 def test_a_download_with_bad_filters_is_not_made(reader: httpx.Client) -> None:
     """Not the whole history under a filtered name: back to the page, which says why."""
-    response = reader.get("/download.csv?type=bogus&from=2026-02-30")
+    response = reader.get("/download.csv?type=bogus&debug=1&from=2026-02-30")
     assert response.status_code == 303
     assert response.headers["location"] == "/?type=bogus&from=2026-02-30#history"
     doc = parse(reader.get(response.headers["location"]).text)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -326,3 +327,19 @@ def test_while_the_history_is_copied_the_insights_say_they_are_coming(
         in doc.one(id="insights-pending").text()
     )
     assert not render(renderer, view)[0].find_all(id="insights-pending")
+
+
+def test_an_amount_the_column_rounds_carries_every_digit_for_its_detail(
+    tmp_path: Path,
+) -> None:
+    """A ledger amount with more fraction digits than a column shows (over ten) is rounded
+    in its cell; the row's detail then shows `data-exact`, every digit. (A renderer of its
+    own: the table fragment is cached per data version, and these rows are made up.)"""
+    renderer = Renderer(Settings(data_dir=tmp_path))
+    view = make_view(None)
+    long = replace(view.transactions[0], amount=Decimal("-1.12345678901"))
+    doc, _ = render(renderer, replace(view, transactions=[long, view.transactions[1]]))
+    first, second = doc.find_all("td", cls="amount")
+    assert first.text() == "-$1.123457" and first.attrs["data-exact"] == "-$1.12345678901"
+    assert first.attrs["data-amount"] == "-1.12345678901"
+    assert "data-exact" not in second.attrs and second.text() == "-$0.500000"  # the column

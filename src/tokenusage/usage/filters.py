@@ -58,6 +58,8 @@ class FilterNote:
                 return f"q: at most {self.value} characters"
             case "no_service":
                 return f"service: {self.value!r} is in no transaction"
+            case _:  # a reason added without its words
+                return f"{self.name}: {self.value!r} cannot be used"
 
 
 @dataclass(frozen=True)

@@ -173,8 +173,12 @@ class Renderer:
     def _render_row(self, row: MirrorRow, locale: str, currency: str, places: int) -> str:
         """Everything is formatted here, so the template only places strings (a cold page of
         300 rows renders in a few milliseconds). The row's detail (app.js) reads its id, the
-        token split and the exact amount from the `data-` attributes."""
+        token split from the `data-` attributes, and shows the Amount cell as it is, or
+        `data-exact` when the column's digits round the amount (more than ten fraction
+        digits, see `fmt.money_places`)."""
         fmt = self.formatter(locale, currency)
+        exponent = row.amount.normalize().as_tuple().exponent
+        rounded = isinstance(exponent, int) and -exponent > places
         gettext = translations(locale).gettext
         full_service = brand(row.service_type)
         split = (row.input_tokens, row.completion_tokens, row.cached_tokens)
@@ -186,6 +190,7 @@ class Renderer:
             full_service=full_service,
             amount=plain_decimal(row.amount),
             money=fmt.column_money(row.amount, places),
+            exact=(("+" if row.amount > 0 else "") + fmt.exact(row.amount)) if rounded else "",
             tokens=fmt.number(row.tokens_used),
             images=fmt.number(row.images_processed),
             tokens_label=gettext("Tokens"),

@@ -12,6 +12,7 @@ import re
 from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
 from typing import cast
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
@@ -26,6 +27,8 @@ from tokenusage.web.i18n import N_
 from tokenusage.web.insights import request_filters
 from tokenusage.web.sessions import flash
 from tokenusage.web.state import web_state
+
+FILTER_PARAMS = ("from", "to", "type", "service", "q")
 
 
 def filename(domain: str, now: datetime, filtered: bool = False) -> str:
@@ -45,8 +48,8 @@ async def download_csv(request: Request) -> Response:
             request, N_("Nothing was downloaded: some filter values could not be used as given.")
         )
         _note(request, [("error", text)])
-        query = request.url.query
-        return RedirectResponse(f"/?{query}#history" if query else "/", status_code=303)
+        asked = [(k, v) for k, v in request.query_params.multi_items() if k in FILTER_PARAMS]
+        return RedirectResponse(f"/?{urlencode(asked)}#history", status_code=303)
     chunks = cast(AsyncGenerator[CsvChunk, None], service.export_csv(problems, filters=filters))
     try:
         first = await anext(chunks, None)

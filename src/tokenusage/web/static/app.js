@@ -57,7 +57,8 @@
       put("date", cells[0].textContent);
       put("type", cells[1].textContent);
       put("service", cells[2].getAttribute("title") || cells[2].textContent);
-      put("amount", cells[3].textContent);  // every digit, formatted by the server
+      // Formatted by the server: the cell, or every digit when the column rounds it.
+      put("amount", cells[3].getAttribute("data-exact") || cells[3].textContent);
       put("tokens", cells[4].textContent);
       put("input", count(split[0]));
       put("completion", count(split[1]));

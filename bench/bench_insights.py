@@ -109,22 +109,22 @@ class Probe:
         today = self.now.date()
         self.range = parse_filters((today - timedelta(days=89)).isoformat(), today.isoformat())
 
-    def charts(self) -> object:
-        """The chart and the breakdowns: what they read, and what is built from it."""
+    def _read(self) -> tuple[Any, store_insights.StoredInsights]:
+        """One snapshot read of the current generation's insight totals."""
         query = insight_views.query_for(self.range, self.now, self.zoneinfo)
         with self.store._db.read() as conn:
             _, gen = mirror.status_with_current(conn, self.identity)
             assert gen is not None
-            stored = store_insights.read(conn, gen, ZONE, query, self.store.memo)
+            return query, store_insights.read(conn, gen, ZONE, query, self.store.memo)
+
+    def charts(self) -> object:
+        """The chart and the breakdowns: what they read, and what is built from it."""
+        query, stored = self._read()
         return insight_views.build(stored, self.range, query, self.zoneinfo, None)
 
     def totals_read(self) -> int:
         """The day totals the chart read: the 90 days', and the previous period's."""
-        query = insight_views.query_for(self.range, self.now, self.zoneinfo)
-        with self.store._db.read() as conn:
-            _, gen = mirror.status_with_current(conn, self.identity)
-            assert gen is not None
-            stored = store_insights.read(conn, gen, ZONE, query, self.store.memo)
+        _, stored = self._read()
         return len(stored.days) + len(stored.previous)
 
     def overview(self) -> object:

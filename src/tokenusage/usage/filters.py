@@ -118,8 +118,9 @@ class Filters:
         """These filters, noting each selected service that no transaction names (kept: it
         matches nothing, as asked)."""
         have = set(known)
-        missing = [FilterNote("service", "no_service", s[:80]) for s in self.services]
-        notes = tuple(n for n, s in zip(missing, self.services, strict=True) if s not in have)
+        notes = tuple(
+            FilterNote("service", "no_service", s[:80]) for s in self.services if s not in have
+        )
         return replace(self, errors=self.errors + notes) if notes else self
 
     def insight_range(self, today: date) -> tuple[date, date]:

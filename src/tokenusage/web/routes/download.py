@@ -21,7 +21,6 @@ from starlette.routing import Route
 from tokenusage.service import CsvChunk, ExportRefused, Problem, Where
 from tokenusage.service.problems import problem as as_problem
 from tokenusage.store import StoreError
-from tokenusage.usage.filters import Filters
 from tokenusage.web.formatting import headline_for
 from tokenusage.web.i18n import N_
 from tokenusage.web.insights import request_filters
@@ -47,9 +46,8 @@ async def download_csv(request: Request) -> Response:
         text = web.renderer.gettext(
             request, N_("Nothing was downloaded: some filter values could not be used as given.")
         )
-        _note(request, [("error", text)])
         asked = [(k, v) for k, v in request.query_params.multi_items() if k in FILTER_PARAMS]
-        return RedirectResponse(f"/?{urlencode(asked)}#history", status_code=303)
+        return _back(request, [("error", text)], urlencode(asked))
     chunks = cast(AsyncGenerator[CsvChunk, None], service.export_csv(problems, filters=filters))
     try:
         first = await anext(chunks, None)
@@ -68,7 +66,7 @@ async def download_csv(request: Request) -> Response:
         await chunks.aclose()
         if filters.active:
             text = web.renderer.gettext(request, N_("No transactions match these filters."))
-            return _back(request, [("info", text)], filters)
+            return _back(request, [("info", text)], filters.query())
         text = web.renderer.gettext(request, N_("No transaction history available to download."))
         return _back(request, [("info", text)])
 
@@ -106,12 +104,9 @@ def _note(request: Request, messages: list[tuple[str, str]]) -> None:
         flash(request.scope["session"], level, text)
 
 
-def _back(
-    request: Request, messages: list[tuple[str, str]], filters: Filters | None = None
-) -> Response:
-    """Back to the overview (to the same filtered history, when the export was filtered)."""
+def _back(request: Request, messages: list[tuple[str, str]], query: str = "") -> Response:
+    """Back to the overview (with `query`, the filters of a filtered export, at the history)."""
     _note(request, messages)
-    query = filters.query() if filters else ""
     return RedirectResponse(f"/?{query}#history" if query else "/", status_code=303)
 
 

@@ -1,5 +1,6 @@
-"""The day totals and the search table stay equal to a recomputation over the mirror's rows
-after full syncs, incremental syncs, Clear Cache, a crash mid-sync and a timezone change."""
+"""The day totals, their running totals and the search table stay equal to a recomputation
+over the mirror's rows after full syncs, incremental syncs, Clear Cache, a crash mid-sync and
+a timezone change."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from sqlalchemy import func, inspect, select
 
 from tests.store.conftest import DOMAIN, T0, Clock, tx
 from tokenusage.licenseapi.models import Transaction
-from tokenusage.store import Store
+from tokenusage.store import Store, running
 from tokenusage.store import sync as sync_module
-from tokenusage.store.schema import mirror_days, mirror_features
+from tokenusage.store.insights import InsightQuery
+from tokenusage.store.schema import mirror_days, mirror_features, mirror_running
 from tokenusage.usage.buckets import DayTotal
 from tokenusage.usage.filters import parse_filters
 
@@ -78,6 +80,72 @@ def test_totals_follow_full_and_incremental_syncs(db_url: str, clock: Clock) -> 
         assert stored(store.usage_days(DOMAIN, None, None)) == expected(other, "Asia/Kathmandu")
 
 
+def running_expected(
+    rows: list[Transaction], zone: str, day: date
+) -> dict[tuple[str, str], tuple[int, Decimal, int, int]]:
+    """What the rows up to the end of `day` (in `zone`) add up to, per service and type."""
+    tz = ZoneInfo(zone)
+    out: dict[tuple[str, str], tuple[int, Decimal, int, int]] = {}
+    for t in rows:
+        if t.created_at.astimezone(tz).date() <= day:
+            n, a, tk, im = out.get((t.service_type, t.type), (0, Decimal(0), 0, 0))
+            out[(t.service_type, t.type)] = (
+                n + 1,
+                a + t.amount,
+                tk + t.tokens_used,
+                im + t.images_processed,
+            )
+    return out
+
+
+def assert_running(store: Store, rows: list[Transaction], zone: str) -> None:
+    """The running totals through every day of the rows (and the days around them)."""
+    tz = ZoneInfo(zone)
+    dates = {t.created_at.astimezone(tz).date() for t in rows}
+    every = [min(dates) + timedelta(days=k) for k in range(-1, (max(dates) - min(dates)).days + 2)]
+    with store._db.read() as conn:
+        (generation,) = conn.execute(
+            select(mirror_features.c.generation).where(
+                mirror_features.c.feature == f"running:{zone}"
+            )
+        ).one()
+        found = running.at(conn, generation, zone, every)
+    for day in every:
+        assert found[day] == running_expected(rows, zone, day), day
+
+
+def test_running_totals_follow_full_and_incremental_syncs_and_late_rows(
+    db_url: str, clock: Clock
+) -> None:
+    """Through a 25-hour day (New York, November): after a full sync, appends of newer rows
+    and an append of a row dated days back (a newer id with an older time)."""
+    zone = "America/New_York"
+    rows = [
+        t.model_copy(update={"created_at": t.created_at + timedelta(days=300)})
+        for t in ledger(range(1, 400))
+    ]
+    with Store.open(db_url, clock=clock, zone=zone) as store:
+        full_sync(store, rows)
+        assert_running(store, rows, zone)
+        newer = [
+            t.model_copy(update={"created_at": t.created_at + timedelta(days=300)})
+            for t in ledger(range(400, 430), seed=5)
+        ]
+        store.append_newer(DOMAIN, newer)
+        rows += newer
+        assert_running(store, rows, zone)
+        late = tx(430, created_at=rows[40].created_at, service_type="Late service", amount=-1)
+        store.append_newer(DOMAIN, [late])
+        rows.append(late)
+        assert_running(store, rows, zone)
+        other = ledger(range(1, 120), seed=6)
+        full_sync(store, other)
+        assert_running(store, other, zone)
+        with store._db.read() as conn:
+            kept = {g for (g,) in conn.execute(select(mirror_running.c.generation).distinct())}
+        assert len(kept) == 1
+
+
 def test_a_new_timezone_is_built_once_and_then_kept(db_url: str, clock: Clock) -> None:
     rows = ledger(range(1, 400))
     with Store.open(db_url, clock=clock, zone="UTC") as store:
@@ -103,8 +171,9 @@ def test_clear_and_a_crashed_sync_leave_no_orphan_totals(db_url: str, clock: Clo
         clock.advance(3600)
         store.discard_abandoned()
         with store._db.read() as conn:
-            gens = {g for (g,) in conn.execute(select(mirror_days.c.generation).distinct())}
-            assert builder.generation not in gens and len(gens) == 1
+            for table in (mirror_days, mirror_running):
+                gens = {g for (g,) in conn.execute(select(table.c.generation).distinct())}
+                assert builder.generation not in gens and len(gens) == 1
             tables = inspect(conn).get_table_names()
             assert f"mirror_search_{builder.generation}" not in tables
         assert stored(store.usage_days(DOMAIN, None, None)) == before
@@ -112,6 +181,7 @@ def test_clear_and_a_crashed_sync_leave_no_orphan_totals(db_url: str, clock: Clo
         assert store.usage_days(DOMAIN, None, None) is None
         with store._db.read() as conn:
             assert conn.execute(select(func.count()).select_from(mirror_days)).scalar_one() == 0
+            assert conn.execute(select(func.count()).select_from(mirror_running)).scalar_one() == 0
             assert conn.execute(select(func.count()).select_from(mirror_features)).scalar_one() == 0
             assert not [
                 t for t in inspect(conn).get_table_names() if t.startswith("mirror_search_")
@@ -136,13 +206,12 @@ def test_search_follows_appends_and_is_case_insensitive(db_url: str, clock: Cloc
 def test_a_store_from_before_the_insights_builds_them_on_first_use(
     db_url: str, clock: Clock
 ) -> None:
-    """A mirror synced by an older version has no search table, hour totals or day totals:
-    the first view that needs them builds them from the stored rows, once."""
+    """A mirror synced by an older version has no search table, hour totals, day totals or
+    running totals: the first view that needs them builds them from the stored rows, once."""
     from datetime import UTC, datetime
 
     from tokenusage.store import search
-    from tokenusage.store.insights import InsightQuery
-    from tokenusage.store.schema import mirror_days, mirror_hours, mirror_services
+    from tokenusage.store.schema import mirror_hours, mirror_services
 
     rows = [tx(i, description=f"Thumbnail batch {i}") for i in range(1, 120)]
     with Store.open(db_url, clock=clock, zone="UTC") as store:
@@ -150,8 +219,9 @@ def test_a_store_from_before_the_insights_builds_them_on_first_use(
         with store._db.write() as conn:
             (generation,) = conn.execute(select(mirror_features.c.generation).distinct()).one()
             search.drop(conn, generation)
-            for table in (mirror_features, mirror_days, mirror_hours, mirror_services):
+            for table in (mirror_features, mirror_days, mirror_hours, mirror_running):
                 conn.execute(table.delete())
+            conn.execute(mirror_services.delete())
     with Store.open(db_url, clock=clock, zone="UTC") as store:
         view = store.read_view(DOMAIN, "", 300, lambda _: 1, filters=parse_filters(q="batch 11"))
         assert sorted(r.id for r in view.rows) == [11, *range(110, 120)]
@@ -163,3 +233,29 @@ def test_a_store_from_before_the_insights_builds_them_on_first_use(
         want = -sum((t.amount for t in rows if t.type == "usage"), Decimal(0))
         assert view.insights.spend_7d == want == view.insights.spends[0]
         assert view.insights.services == ("chat via openai",)
+
+
+def test_day_totals_without_running_totals_get_them_on_first_use(db_url: str, clock: Clock) -> None:
+    """A mirror from the version before running totals keeps its day totals and gains them."""
+    from tokenusage.usage.buckets import previous_range
+
+    zone = "Asia/Kolkata"
+    rows = ledger(range(1, 300))
+    with Store.open(db_url, clock=clock, zone=zone) as store:
+        full_sync(store, rows)
+        with store._db.write() as conn:
+            conn.execute(mirror_running.delete())
+            conn.execute(
+                mirror_features.delete().where(mirror_features.c.feature.like("running:%"))
+            )
+    tz = ZoneInfo(zone)
+    first = min(t.created_at.astimezone(tz).date() for t in rows)
+    last = max(t.created_at.astimezone(tz).date() for t in rows)
+    asked = InsightQuery(first, last, previous_range(first, last), ((first, last),), clock.now)
+    with Store.open(db_url, clock=clock, zone=zone) as store:
+        view = store.read_view(DOMAIN, "", 300, lambda _: 1, insights=asked)
+        assert view.insights is not None
+        want = -sum((t.amount for t in rows if t.type == "usage"), Decimal(0))
+        assert view.insights.spends == (want,)
+        assert sum(t.count for t in view.insights.current) == len(rows)
+        assert_running(store, rows, zone)

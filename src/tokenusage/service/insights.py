@@ -3,7 +3,8 @@
 The chart and the breakdowns cover the date filter's range (the last 30 days without one);
 the breakdowns compare with the period of the same length just before it; "spend so far"
 compares this month to date with the same days of last month. All of it comes from one read
-of day totals covering every one of those days, plus the runway's two window sums.
+of running totals (at the ends of the chart's buckets and of those periods), plus the
+runway's two window sums.
 """
 
 from __future__ import annotations
@@ -53,10 +54,9 @@ def build(
 ) -> Insights:
     first, last = query.first, query.last
     before_first, before_last = query.previous
-    current = [d for d in stored.days if first <= d.day <= last]
     today_s, month_s, before_s = stored.spends
     spend = SpendSoFar(today_s, month_s, before_s, query.spans[0][0])
-    by_service, by_type = breakdowns(current, stored.previous)
+    by_service, by_type = breakdowns(stored.current, stored.previous)
     runway = None
     if balance is not None:
         runway = forecast(
@@ -66,7 +66,7 @@ def build(
         first=first,
         last=last,
         default_range=not filters.dated,
-        chart=chart(current, first, last),
+        chart=chart(stored.buckets, first, last),
         by_service=by_service,
         by_type=by_type,
         previous_first=before_first,

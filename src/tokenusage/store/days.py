@@ -61,11 +61,12 @@ def _fold(into: _Sum, other: _Sum) -> None:
     into[5] = max(into[5], other[5])
 
 
-def add(conn: Connection, generation: int, zone: str, rows: Iterable[DayRow]) -> None:
-    """Fold `rows` into the zone's day totals: read the days they touch, merge, rewrite them."""
+def add(conn: Connection, generation: int, zone: str, rows: Iterable[DayRow]) -> date | None:
+    """Fold `rows` into the zone's day totals: read the days they touch, merge, rewrite them.
+    Returns the first day touched (None for no rows)."""
     fresh = _sums(rows, ZoneInfo(zone))
     if not fresh:
-        return
+        return None
     days = sorted({k[0] for k in fresh})
     where = and_(D.c.generation == generation, D.c.zone == zone, D.c.day.in_(days))
     stored = conn.execute(
@@ -111,6 +112,7 @@ def add(conn: Connection, generation: int, zone: str, rows: Iterable[DayRow]) ->
             for (day, service, type_), v in merged.items()
         ],
     )
+    return days[0]
 
 
 # A stored day total as `DayTotal` reads it.

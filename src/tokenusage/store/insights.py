@@ -1,11 +1,11 @@
-"""What the insights read from the store in one snapshot, in two statements: the day totals of
-the chart's range with the previous period's totals per service and type, then one row of
-sums (the usage spend of a few date ranges, the spend of the runway's two rolling windows,
-the newest day with usage and the services known).
+"""What the insights read from the store in one snapshot: the running totals at the ends
+of the chart's buckets, of its range, of the previous period and of the month's spans (one
+statement), then one row of sums (the spend of the runway's two rolling windows, the newest
+day with usage and the services known).
 
-Everything but the chart's days is summed in SQL, exactly (`exact.py`), so what crosses from
-the database is a few hundred rows at any ledger size. The statements are built once per
-dialect: a view pays for two round trips, not for composing a dozen queries.
+Every range's totals are the difference of two running totals (`running.py`), so what crosses
+from the database is one value per bucket and span, at any ledger size. The sums statement
+is built once per dialect.
 
 A rolling window (start, end] of usage spend is its whole UTC hours from `mirror_hours`, plus
 the rows of the two partial hours at its ends, found through those hours' seq ranges.
@@ -20,10 +20,10 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, bindparam, func, select, union_all
+from sqlalchemy import Connection, Row, Select, bindparam, func, select
 from sqlalchemy.sql import ColumnElement
 
-from tokenusage.store import days
+from tokenusage.store import running
 from tokenusage.store.exact import decimal, exact_sum
 from tokenusage.store.hours import HOUR, floor_hour
 from tokenusage.store.pagecache import Memo
@@ -31,11 +31,12 @@ from tokenusage.store.schema import mirror_days as D
 from tokenusage.store.schema import mirror_hours as H
 from tokenusage.store.schema import mirror_rows as R
 from tokenusage.store.schema import mirror_services as S
-from tokenusage.usage.buckets import DayTotal
+from tokenusage.usage.buckets import DayTotal, bucket_spans
 from tokenusage.usage.runway import WINDOWS
 
 Span = tuple[date, date]  # business days, inclusive
 _TICK = timedelta(microseconds=1)  # created_at has microseconds: (x - tick, y] == [x, y]
+ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,9 @@ class InsightQuery:
 
 @dataclass(frozen=True)
 class StoredInsights:
-    days: list[DayTotal]
-    previous: list[DayTotal]  # one per service and type, dated the period's first day
+    buckets: list[DayTotal]  # per chart bucket, service and type, dated the bucket's first day
+    current: list[DayTotal]  # per service and type over the chart's range, dated its first day
+    previous: list[DayTotal]  # the same over the previous period, dated its first day
     spends: tuple[Decimal, ...]  # of `InsightQuery.spans`
     spend_7d: Decimal
     spend_30d: Decimal
@@ -64,39 +66,6 @@ class StoredInsights:
 def _mine(table: Any, zoned: bool = True) -> list[ColumnElement[bool]]:
     where = [table.c.generation == bindparam("g")]
     return [*where, table.c.zone == bindparam("zone")] if zoned else where
-
-
-@cache
-def _days_statement(dialect: str) -> Any:
-    """The chart's day totals, then the previous period's totals per service and type
-    (dated its first day, which is before the chart's)."""
-    columns = (D.c.service_type, D.c.type)
-    current = select(*days.TOTAL_COLUMNS).where(
-        *_mine(D), D.c.day >= bindparam("first"), D.c.day <= bindparam("last")
-    )
-    previous = (
-        select(
-            bindparam("before_first", type_=D.c.day.type),
-            *columns,
-            func.sum(D.c.count),
-            exact_sum(D.c.amount, dialect),
-            func.sum(D.c.tokens),
-            func.sum(D.c.images),
-        )
-        .where(*_mine(D), D.c.day >= bindparam("before_first"))
-        .where(D.c.day <= bindparam("before_last"))
-        .group_by(*columns)
-    )
-    return union_all(current, previous)
-
-
-def _usage_days_sum(n: int, dialect: str) -> Any:
-    return (
-        select(exact_sum(D.c.amount, dialect))
-        .where(*_mine(D), D.c.type == "usage")
-        .where(D.c.day >= bindparam(f"span{n}_first"), D.c.day <= bindparam(f"span{n}_last"))
-        .scalar_subquery()
-    )
 
 
 def _hours_sum(name: str, dialect: str) -> Any:
@@ -131,15 +100,14 @@ def _rows_sum(name: str, dialect: str) -> Any:
 
 
 @cache
-def _sums_statement(dialect: str, spans: int) -> Select[Any]:
-    """One row: the usage spend of each span of days, the newest day with usage, the
-    services (a JSON array), then the runway's rows after `end`'s hour and, per window, its
-    whole hours and the rows of its first, partial hour."""
+def _sums_statement(dialect: str) -> Select[Any]:
+    """One row: the newest day with usage, the services (a JSON array), then the runway's
+    rows after `end`'s hour and, per window, its whole hours and the rows of its first,
+    partial hour."""
     listed = func.json_group_array if dialect == "sqlite" else func.json_agg
     services = select(listed(S.c.service_type)).where(*_mine(S, zoned=False))
     last_day = select(func.max(D.c.day)).where(*_mine(D), D.c.type == "usage")
-    columns = [_usage_days_sum(n, dialect) for n in range(spans)]
-    columns += [last_day.scalar_subquery(), services.scalar_subquery()]
+    columns = [last_day.scalar_subquery(), services.scalar_subquery()]
     columns.append(_rows_sum("tail", dialect))
     for n in WINDOWS.values():
         columns += [_hours_sum(f"whole{n}", dialect), _rows_sum(f"head{n}", dialect)]
@@ -173,49 +141,35 @@ def read(
     dialect = conn.dialect.name
     mine = {"g": gen.generation, "zone": zone}
 
-    def day_totals() -> tuple[list[DayTotal], list[DayTotal]]:
-        before_first, before_last = query.previous
-        found = conn.execute(
-            _days_statement(dialect),
-            {**mine, "first": query.first, "last": query.last}
-            | {"before_first": before_first, "before_last": before_last},
-        )
-        current: list[DayTotal] = []
-        previous: list[DayTotal] = []
-        for day, service, type_, count, amount, tokens, images in found.all():  # day: a date
-            total = DayTotal(
-                day, service, type_, int(count), Decimal(amount), int(tokens), int(images)
-            )
-            (current if day >= query.first else previous).append(total)
-        return current, previous
+    def totals() -> tuple[list[DayTotal], list[DayTotal], list[DayTotal], tuple[Decimal, ...]]:
+        spans = bucket_spans(query.first, query.last)
+        before_first = query.previous[0]
+        points = [b for _, b in spans] + [f - ONE_DAY for f, _ in spans]
+        points += [before_first - ONE_DAY] + [d for span in query.spans for d in span]
+        points += [first - ONE_DAY for first, _ in query.spans]
+        at = running.at(conn, gen.generation, zone, points)
+        buckets = [t for f, b in spans for t in running.between(at[b], at[f - ONE_DAY], f)]
+        before = at[query.first - ONE_DAY]
+        current = running.between(at[query.last], before, query.first)
+        previous = running.between(before, at[before_first - ONE_DAY], before_first)
+        spends = tuple(running.spend(at[b], at[f - ONE_DAY]) for f, b in query.spans)
+        return buckets, current, previous, spends
 
     def sums() -> tuple[Any, ...]:
-        spans: dict[str, date] = {}
-        for i, (first, last) in enumerate(query.spans):
-            spans |= {f"span{i}_first": first, f"span{i}_last": last}
-        n_spans = len(query.spans)
-        row = conn.execute(
-            _sums_statement(dialect, n_spans), {**mine, **spans, **_window_params(query.now)}
-        ).one()
-        *spent, last_day, services, tail = row[: n_spans + 3]
-        wholes, heads = row[n_spans + 3 :: 2], row[n_spans + 4 :: 2]
+        row = conn.execute(_sums_statement(dialect), {**mine, **_window_params(query.now)}).one()
+        last_day, services, tail = row[:3]
+        wholes, heads = row[3::2], row[4::2]
         window = {  # whole hours are stored as spend, the partial hours' rows as amounts
             days: decimal(whole) - decimal(head) - decimal(tail)
             for days, whole, head in zip(WINDOWS.values(), wholes, heads, strict=True)
         }
         named = json.loads(services) if isinstance(services, str) else services or ()
-        return (
-            tuple(-decimal(v) for v in spent),
-            window[WINDOWS["7d"]],
-            window[WINDOWS["30d"]],
-            _day(last_day),
-            tuple(sorted(named)),
-        )
+        return window[WINDOWS["7d"]], window[WINDOWS["30d"]], _day(last_day), tuple(sorted(named))
 
     asked = (query.first, query.last, query.previous, query.spans)
-    current, previous = memo.get(("days", *version, asked), day_totals)
-    spends, spend_7d, spend_30d, last_spend, services = memo.get(
-        ("sums", *version, query.spans, query.now), sums
+    buckets, current, previous, spends = memo.get(("totals", *version, asked), totals)
+    spend_7d, spend_30d, last_spend, services = memo.get(("sums", *version, query.now), sums)
+    key = (*version, asked)  # what the totals and sums are of; the runway's also of `now`
+    return StoredInsights(
+        buckets, current, previous, spends, spend_7d, spend_30d, last_spend, services, key
     )
-    key = (*version, asked)  # what the days and sums are of; the runway's also of `now`
-    return StoredInsights(current, previous, spends, spend_7d, spend_30d, last_spend, services, key)

@@ -223,7 +223,7 @@ def append_newer(
     ids = sorted(fresh)
     numbered = [(gen.max_seq + 1 + k, fresh[i]) for k, i in enumerate(ids)]
     insert_rows(conn, gen.generation, numbered)
-    derived.record(conn, gen.generation, numbered)
+    derived.record(conn, gen.generation, numbered, live=True)
     changes: dict[str, Any] = {"synced_at": now, "touched_at": now}
     if ids:
         changes.update(max_seq=gen.max_seq + len(ids), newest_id=ids[-1])

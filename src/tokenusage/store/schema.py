@@ -141,8 +141,8 @@ mirror_rows = Table(
 
 # Per business-timezone day, service and type of a generation: the count and exact sums of its
 # rows, and the seq range they occupy. Kept by the sync in the same transaction as the rows, for
-# every zone registered in `mirror_features` ("zone:<IANA name>"), so charts, breakdowns, the
-# runway and filtered counts cost O(days) at any ledger size.
+# every zone registered in `mirror_features` ("zone:<IANA name>"), so filtered counts and the
+# running totals below cost O(days) at any ledger size.
 mirror_days = Table(
     "mirror_days",
     metadata,
@@ -162,6 +162,25 @@ mirror_days = Table(
     Column("images", BigInteger, nullable=False),
     Column("min_seq", BigInteger, nullable=False),
     Column("max_seq", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# Per business-timezone day with rows, for every zone registered as "running:<IANA name>":
+# the running totals of the generation through the end of that day, per service and type
+# (JSON, see `running.py`). A range's totals are then the difference of two of them, so
+# charts, breakdowns and month sums cost the same whatever the ledger's size or density.
+mirror_running = Table(
+    "mirror_running",
+    metadata,
+    Column(
+        "generation",
+        BigInteger,
+        ForeignKey("mirror_generations.generation", name="fk_mirror_running_generation"),
+        primary_key=True,
+    ),
+    Column("zone", String(64), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("totals", Text, nullable=False),
     sqlite_with_rowid=False,
 )
 
@@ -198,7 +217,8 @@ mirror_services = Table(
 )
 
 # What is derived from a generation's rows and kept up to date with them: "zone:<name>" (its
-# days in `mirror_days`) and "search" (its text search table, see `search.py`).
+# days in `mirror_days`), "running:<name>" (`mirror_running`), "hours" (`mirror_hours` and
+# `mirror_services`) and "search" (its text search table, see `search.py`).
 mirror_features = Table(
     "mirror_features",
     metadata,

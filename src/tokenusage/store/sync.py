@@ -96,7 +96,7 @@ class FullSync:
             top = -self.rows  # next free seq below the rows already stored
             numbered = [(top - k, unique[i]) for k, i in enumerate(new)]
             insert_rows(conn, self.generation, numbered)
-            derived.record(conn, self.generation, numbered)
+            derived.record(conn, self.generation, numbered, live=False)
             if new:
                 newest = new[0] if self.newest_id is None else max(new[0], self.newest_id)
                 conn.execute(
@@ -133,6 +133,7 @@ class FullSync:
                 raise SyncSuperseded(
                     "full sync superseded: another full sync or a cache clear replaced it"
                 )
+            derived.complete(conn, self.generation)
             retire(conn, (g.generation for g in gens if g.state == "current"), now)
             conn.execute(
                 update(G)
@@ -197,7 +198,9 @@ def begin(
     with db.write() as conn:
         gens = lock_domain(conn, domain_hash)
         retire(conn, (g.generation for g in gens if g.state == "building"), now)
-        wanted = set(derived.ALWAYS) | ({derived.zone_feature(zone)} if zone else set())
+        wanted = set(derived.ALWAYS)
+        if zone:
+            wanted |= {derived.zone_feature(zone), derived.running_feature(zone)}
         for g in gens:
             if g.state == "current":
                 wanted |= derived.features(conn, g.generation)

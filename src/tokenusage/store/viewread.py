@@ -52,7 +52,7 @@ def wanted_features(query: ViewQuery) -> set[str]:
     if query.insights is not None or (query.filters is not None and query.filters.active):
         wanted.add(derived.zone_feature(query.zone))
     if query.insights is not None:
-        wanted.add(derived.HOURS)
+        wanted |= {derived.HOURS, derived.running_feature(query.zone)}
     if query.filters is not None and query.filters.q:
         wanted.add(derived.SEARCH)
     return wanted

@@ -135,18 +135,30 @@ def top_services(days: Iterable[DayTotal], n: int = TOP_SERVICES) -> list[str]:
     return ranked[:n]
 
 
+def bucket_spans(first: date, last: date) -> list[tuple[date, date]]:
+    """The chart's buckets over [first, last]: each one's first and last day in the range."""
+    granularity = granularity_for(first, last)
+    out = []
+    start = bucket_of(first, granularity)
+    while start <= last:
+        after = next_bucket(start, granularity)
+        out.append((max(start, first), min(after - timedelta(days=1), last)))
+        start = after
+    return out
+
+
 def chart(days: Iterable[DayTotal], first: date, last: date, top: int = TOP_SERVICES) -> Chart:
     """Spend per bucket over [first, last], stacked by the top `top` services plus Other;
-    every bucket of the range is present, empty ones included."""
+    every bucket of the range is present, empty ones included. `days` may be per day or
+    already per bucket (dated inside it)."""
     picked = _in_range(days, first, last)
     granularity = granularity_for(first, last)
     leaders = top_services(picked, top)
     chosen = set(leaders)
-    by_bucket: dict[date, tuple[dict[str, Decimal], Totals]] = {}
-    start = bucket_of(first, granularity)
-    while start <= last:
-        by_bucket[start] = (defaultdict(Decimal), Totals())
-        start = next_bucket(start, granularity)
+    spans = bucket_spans(first, last)
+    by_bucket: dict[date, tuple[dict[str, Decimal], Totals]] = {
+        bucket_of(start, granularity): (defaultdict(Decimal), Totals()) for start, _ in spans
+    }
     other = False
     for d in picked:
         spend, totals = by_bucket[bucket_of(d.day, granularity)]
@@ -156,13 +168,8 @@ def chart(days: Iterable[DayTotal], first: date, last: date, top: int = TOP_SERV
             other = other or key == OTHER
             spend[key] -= d.amount
     buckets = tuple(
-        Bucket(
-            start=max(s, first),
-            end=min(next_bucket(s, granularity) - timedelta(days=1), last),
-            spend=dict(spend),
-            totals=totals,
-        )
-        for s, (spend, totals) in by_bucket.items()
+        Bucket(start=start, end=end, spend=dict(spend), totals=totals)
+        for (start, end), (spend, totals) in zip(spans, by_bucket.values(), strict=True)
     )
     overall = Totals()
     for b in buckets:

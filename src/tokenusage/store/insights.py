@@ -144,9 +144,8 @@ def read(
     def totals() -> tuple[list[DayTotal], list[DayTotal], list[DayTotal], tuple[Decimal, ...]]:
         spans = bucket_spans(query.first, query.last)
         before_first = query.previous[0]
-        points = [b for _, b in spans] + [f - ONE_DAY for f, _ in spans]
-        points += [before_first - ONE_DAY] + [d for span in query.spans for d in span]
-        points += [first - ONE_DAY for first, _ in query.spans]
+        ends = [*spans, *query.spans, query.previous]  # with the range: spans[0] to spans[-1]
+        points = [d for first, last in ends for d in (first - ONE_DAY, last)]
         at = running.at(conn, gen.generation, zone, points)
         buckets = [t for f, b in spans for t in running.between(at[b], at[f - ONE_DAY], f)]
         before = at[query.first - ONE_DAY]

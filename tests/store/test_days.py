@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Context, Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, inspect, select
@@ -86,12 +86,13 @@ def running_expected(
     """What the rows up to the end of `day` (in `zone`) add up to, per service and type."""
     tz = ZoneInfo(zone)
     out: dict[tuple[str, str], tuple[int, Decimal, int, int]] = {}
+    wide = Context(prec=1000)  # sums exact at any size (the default context keeps 28 digits)
     for t in rows:
         if t.created_at.astimezone(tz).date() <= day:
             n, a, tk, im = out.get((t.service_type, t.type), (0, Decimal(0), 0, 0))
             out[(t.service_type, t.type)] = (
                 n + 1,
-                a + t.amount,
+                wide.add(a, t.amount),
                 tk + t.tokens_used,
                 im + t.images_processed,
             )
@@ -259,3 +260,40 @@ def test_day_totals_without_running_totals_get_them_on_first_use(db_url: str, cl
         assert view.insights.spends == (want,)
         assert sum(t.count for t in view.insights.current) == len(rows)
         assert_running(store, rows, zone)
+
+
+def test_totals_stay_exact_past_28_significant_digits(db_url: str, clock: Clock) -> None:
+    """Python's default decimal context keeps 28 significant digits; a ledger's amounts have
+    no such limit, and neither may its day totals, running totals or the insights."""
+    from datetime import UTC, datetime
+    from decimal import localcontext
+
+    tiny = Decimal("-0.000000000000000000000000000000123")  # 33 fraction digits
+    rows = [tx(1, type="purchase", amount=Decimal(10**15), created_at=T0)]
+    with localcontext(Context(prec=1000)):
+        rows += [
+            tx(i, amount=-(10**12) + tiny * i, created_at=T0 + timedelta(hours=i))
+            for i in range(2, 60)
+        ]
+    with localcontext(Context(prec=1000)):
+        spent = -sum((t.amount for t in rows if t.type == "usage"), Decimal(0))
+        net = sum((t.amount for t in rows), Decimal(0))
+    assert len(str(net).replace(".", "")) > 40  # what 28 digits would round
+    with Store.open(db_url, clock=clock, zone="UTC") as store:
+        full_sync(store, rows[:30])
+        store.append_newer(DOMAIN, rows[30:])
+        assert_running(store, rows, "UTC")
+        days = store.usage_days(DOMAIN, None, None)
+        assert days is not None
+        with localcontext(Context(prec=1000)):
+            assert sum((d.amount for d in days), Decimal(0)) == net
+        first, last = T0.date(), (T0 + timedelta(hours=60)).date()
+        now = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+        asked = InsightQuery(first, last, (first, first), ((first, last),), now)
+        view = store.read_view(DOMAIN, "", 300, lambda _: 1, insights=asked)
+        assert view.insights is not None
+        assert view.insights.spends == (spent,)
+        assert view.insights.spend_30d == spent
+        with localcontext(Context(prec=1000)):
+            charted = sum((t.amount for t in view.insights.buckets), Decimal(0))
+        assert charted == net

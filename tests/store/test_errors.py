@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.engine import make_url
 
 from tests.store.conftest import DOMAIN
@@ -102,6 +102,18 @@ def test_a_store_from_a_newer_version_is_refused(db_url: str) -> None:
         conn.execute(update(store_meta).values(value="999"))
     with pytest.raises(StoreError, match="newer tokenusage"):
         Store.open(db_url)
+
+
+def test_a_store_from_an_older_version_is_taken_to_this_schema(db_url: str) -> None:
+    """Then the older version refuses it: it would not keep what this one keeps."""
+    from tokenusage.store.schema import SCHEMA_VERSION
+
+    mine = store_meta.c.key == "schema_version"
+    with Store.open(db_url) as store, store._db.write() as conn:
+        conn.execute(update(store_meta).where(mine).values(value="1"))
+    with Store.open(db_url) as store, store._db.read() as conn:
+        found = conn.execute(select(store_meta.c.value).where(mine)).scalar_one()
+    assert int(found) == SCHEMA_VERSION > 1
 
 
 def test_a_missing_database_driver_is_a_store_error(monkeypatch: pytest.MonkeyPatch) -> None:

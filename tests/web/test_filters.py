@@ -65,6 +65,8 @@ def test_search_matches_descriptions_and_services(
     "query",
     [
         "?from=2026-02-30",
+        "?from=0001-01-05&to=0001-01-08",
+        "?from=1900-01-01&to=9999-12-31",
         "?from=yesterday&to=%00",
         "?type=bogus&type=usage",
         "?q=" + "x" * 500,
@@ -116,6 +118,13 @@ def test_filter_notes_say_what_the_page_did_in_the_readers_language(
     # The dates were used, swapped: the page's own filter form shows them in order.
     assert doc.one("input", id="filter-from").attrs["value"] == "2026-10-01"
     assert doc.one("input", id="filter-to").attrs["value"] == "2026-11-01"
+
+
+def test_a_day_no_chart_can_hold_is_said_with_the_fields_name(reader: httpx.Client) -> None:
+    doc = parse(reader.get("/?to=9999-12-31", headers={"Accept-Language": "pt-BR"}).text)
+    assert [li.text() for li in doc.one(id="filter-errors").find_all("li")] == [
+        "Até: 9999-12-31 não está entre 1900-01-01 e 2999-12-31, por isso foi ignorado."
+    ]
 
 
 def test_a_service_no_transaction_names_is_said(

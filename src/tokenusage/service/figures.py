@@ -11,7 +11,7 @@ from decimal import Decimal
 from tokenusage.service.model import DashboardView
 from tokenusage.service.problems import Problem
 from tokenusage.usage.branding import brand
-from tokenusage.usage.buckets import UsageRow
+from tokenusage.usage.buckets import EXACT, UsageRow
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,8 @@ def figures_of(view: DashboardView, by_service: list[UsageRow]) -> Figures:
     for row in by_service:
         if not row.totals.spend:  # the "services" of purchases and refunds
             continue
-        spend[brand(row.bucket) if row.bucket else ""] += row.totals.spend
+        name = brand(row.bucket) if row.bucket else ""
+        spend[name] = EXACT.add(spend[name], row.totals.spend)  # two services, one brand
     return Figures(
         now=view.now,
         balance=view.stats.balance if view.stats is not None else None,

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, and_, delete, func, insert, select
 
 from tokenusage.store.schema import mirror_days as D
 from tokenusage.store.schema import mirror_rows as R
-from tokenusage.usage.buckets import DayTotal
+from tokenusage.usage.buckets import DayTotal, exactly
 
 Key = tuple[date, str, str]  # day, service, type
 
@@ -61,6 +61,7 @@ def _fold(into: _Sum, other: _Sum) -> None:
     into[5] = max(into[5], other[5])
 
 
+@exactly
 def add(conn: Connection, generation: int, zone: str, rows: Iterable[DayRow]) -> date | None:
     """Fold `rows` into the zone's day totals: read the days they touch, merge, rewrite them.
     Returns the first day touched (None for no rows)."""

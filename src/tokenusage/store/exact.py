@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import Numeric, String, cast, func
 from sqlalchemy.sql import ColumnElement
 
+from tokenusage.usage.buckets import EXACT
+
 
 class DecimalSum:
     """SQLite aggregate `decsum(text)`: the exact sum, as text ("0" over no rows)."""
@@ -23,7 +25,7 @@ class DecimalSum:
 
     def step(self, value: str | None) -> None:
         if value is not None:
-            self.total += Decimal(value)
+            self.total = EXACT.add(self.total, Decimal(value))
 
     def finalize(self) -> str:
         return format(self.total, "f")

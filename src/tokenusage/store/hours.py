@@ -18,6 +18,7 @@ from sqlalchemy import Connection, delete, insert, select
 from tokenusage.store.days import DayRow
 from tokenusage.store.schema import mirror_hours as H
 from tokenusage.store.schema import mirror_services as S
+from tokenusage.usage.buckets import exactly
 
 HOUR = timedelta(hours=1)
 
@@ -26,6 +27,7 @@ def floor_hour(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
+@exactly
 def add(conn: Connection, generation: int, rows: Iterable[DayRow]) -> None:
     """Fold rows into the hour totals and the service list, in the caller's transaction."""
     fresh: dict[datetime, list[Any]] = {}

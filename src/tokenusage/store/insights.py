@@ -31,7 +31,7 @@ from tokenusage.store.schema import mirror_days as D
 from tokenusage.store.schema import mirror_hours as H
 from tokenusage.store.schema import mirror_rows as R
 from tokenusage.store.schema import mirror_services as S
-from tokenusage.usage.buckets import DayTotal, bucket_spans
+from tokenusage.usage.buckets import EXACT, DayTotal, bucket_spans
 from tokenusage.usage.runway import WINDOWS
 
 Span = tuple[date, date]  # business days, inclusive
@@ -159,7 +159,7 @@ def read(
         last_day, services, tail = row[:3]
         wholes, heads = row[3::2], row[4::2]
         window = {  # whole hours are stored as spend, the partial hours' rows as amounts
-            days: decimal(whole) - decimal(head) - decimal(tail)
+            days: EXACT.subtract(EXACT.subtract(decimal(whole), decimal(head)), decimal(tail))
             for days, whole, head in zip(WINDOWS.values(), wholes, heads, strict=True)
         }
         named = json.loads(services) if isinstance(services, str) else services or ()

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select
 
 from tokenusage.store.schema import mirror_days as D
 from tokenusage.store.schema import mirror_running as T
-from tokenusage.usage.buckets import DayTotal
+from tokenusage.usage.buckets import DayTotal, exactly
 
 Key = tuple[str, str]  # service, type
 Sums = tuple[int, Decimal, int, int]  # count, amount, tokens, images
@@ -45,6 +45,7 @@ def decode(text: str | None) -> Vector:
     return {(s, t): (n, Decimal(a), tk, im) for s, t, n, a, tk, im in json.loads(text)}
 
 
+@exactly
 def rebuild(conn: Connection, generation: int, zone: str, since: date | None = None) -> None:
     """Rewrite the running totals of the days from `since` (of every day without) from the
     zone's day totals."""
@@ -115,6 +116,7 @@ def at(conn: Connection, generation: int, zone: str, days: Iterable[date]) -> di
     return out
 
 
+@exactly
 def between(later: Vector, earlier: Vector, day: date) -> list[DayTotal]:
     """What the rows after `earlier` up to `later` add up to, per service and type, dated
     `day` (running totals only grow: a generation's rows are never taken away)."""
@@ -138,6 +140,7 @@ def between(later: Vector, earlier: Vector, day: date) -> list[DayTotal]:
     return out
 
 
+@exactly
 def spend(later: Vector, earlier: Vector) -> Decimal:
     """Credits consumed between the two: minus the usage amounts."""
     used = between(later, earlier, date.min)

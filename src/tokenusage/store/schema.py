@@ -34,7 +34,9 @@ from sqlalchemy.types import TypeDecorator
 
 from tokenusage.store.records import StoreError
 
-SCHEMA_VERSION = 1
+# 2: running totals (`mirror_running`). A version that does not keep them would copy their
+# feature into a new generation without building them, so it must not write this store.
+SCHEMA_VERSION = 2
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -249,6 +251,12 @@ def create_schema(conn: Connection) -> None:
     ).scalar_one_or_none()
     if found is None:
         conn.execute(store_meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+    elif int(found) < SCHEMA_VERSION:  # its tables were just added; older versions now refuse
+        conn.execute(
+            store_meta.update()
+            .where(store_meta.c.key == "schema_version")
+            .values(value=str(SCHEMA_VERSION))
+        )
     elif int(found) > SCHEMA_VERSION:
         raise StoreError(
             f"local store unavailable: it was written by a newer tokenusage "

@@ -8,11 +8,12 @@ date as it syncs). Spend is credits consumed: minus the sum of usage amounts.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
-from typing import Literal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
+from functools import wraps
+from typing import Literal, ParamSpec, TypeVar
 
 Granularity = Literal["day", "week", "month"]
 By = Literal["day", "week", "month", "service", "type"]
@@ -21,6 +22,23 @@ TOP_SERVICES = 5
 DAYS_MAX = 92
 WEEKS_MAX = 371  # 53 weeks: "about a year"
 ZERO = Decimal(0)
+# Amounts are added and subtracted in this context, where that is exact at any size (the
+# default context keeps 28 significant digits, and a ledger's amounts have no such limit).
+# Never divide in it.
+EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def exactly(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run `fn` (which adds and subtracts amounts, and never divides) in `EXACT`."""
+
+    @wraps(fn)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with localcontext(EXACT):
+            return fn(*args, **kwargs)
+
+    return run
 
 
 @dataclass(slots=True)  # not frozen: a chart reads about a thousand, and frozen costs 5x
@@ -47,19 +65,19 @@ class Totals:
 
     def add(self, t: DayTotal) -> None:
         if t.type == "usage":
-            self.spend -= t.amount
+            self.spend = EXACT.subtract(self.spend, t.amount)
         elif t.type == "purchase":
-            self.purchased += t.amount
+            self.purchased = EXACT.add(self.purchased, t.amount)
         elif t.type == "refund":
-            self.refunded += t.amount
+            self.refunded = EXACT.add(self.refunded, t.amount)
         self.count += t.count
         self.tokens += t.tokens
         self.images += t.images
 
     def merge(self, other: Totals) -> None:
-        self.spend += other.spend
-        self.purchased += other.purchased
-        self.refunded += other.refunded
+        self.spend = EXACT.add(self.spend, other.spend)
+        self.purchased = EXACT.add(self.purchased, other.purchased)
+        self.refunded = EXACT.add(self.refunded, other.refunded)
         self.count += other.count
         self.tokens += other.tokens
         self.images += other.images
@@ -67,7 +85,7 @@ class Totals:
     @property
     def amount(self) -> Decimal:
         """The net sum of the amounts (what the entries did to the balance)."""
-        return self.purchased + self.refunded - self.spend
+        return EXACT.subtract(EXACT.add(self.purchased, self.refunded), self.spend)
 
 
 def granularity_for(first: date, last: date) -> Granularity:
@@ -130,7 +148,7 @@ def top_services(days: Iterable[DayTotal], n: int = TOP_SERVICES) -> list[str]:
     spent: dict[str, Decimal] = defaultdict(Decimal)
     for d in days:
         if d.type == "usage":
-            spent[d.service] -= d.amount
+            spent[d.service] = EXACT.subtract(spent[d.service], d.amount)
     ranked = sorted((s for s, v in spent.items() if v != 0), key=lambda s: (-spent[s], s))
     return ranked[:n]
 
@@ -166,7 +184,7 @@ def chart(days: Iterable[DayTotal], first: date, last: date, top: int = TOP_SERV
         if d.type == "usage" and d.amount:
             key = d.service if d.service in chosen else OTHER
             other = other or key == OTHER
-            spend[key] -= d.amount
+            spend[key] = EXACT.subtract(spend[key], d.amount)
     buckets = tuple(
         Bucket(start=start, end=end, spend=dict(spend), totals=totals)
         for (start, end), (spend, totals) in zip(spans, by_bucket.values(), strict=True)
@@ -284,7 +302,7 @@ class UsageRow:
 
 
 def _plain(amount: Decimal) -> str:
-    return format(amount + 0, "f")  # `+ 0` turns -0 into 0
+    return format(EXACT.add(amount, ZERO), "f")  # adding 0 turns -0 into 0
 
 
 def usage_rows(days: Iterable[DayTotal], by: By) -> list[UsageRow]:

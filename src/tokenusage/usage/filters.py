@@ -26,8 +26,20 @@ DEFAULT_INSIGHT_DAYS = 30
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
+# The days a filter may name: a range inside them, its previous period and its chart's
+# buckets all stay inside what a date can hold.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
 Reason = Literal[
-    "not_a_date", "not_a_day", "after", "unknown_type", "many_services", "long_q", "no_service"
+    "not_a_date",
+    "not_a_day",
+    "out_of_range",
+    "after",
+    "unknown_type",
+    "many_services",
+    "long_q",
+    "no_service",
 ]
 
 
@@ -48,6 +60,8 @@ class FilterNote:
                 return f"{self.name}: {self.value!r} is not a date like 2026-11-30"
             case "not_a_day":
                 return f"{self.name}: {self.value!r} is not a calendar day"
+            case "out_of_range":
+                return f"{self.name}: {self.value} is not between {FIRST_DAY} and {LAST_DAY}"
             case "after":
                 return f"from ({self.value}) is after to ({self.other})"
             case "unknown_type":
@@ -156,10 +170,14 @@ def _date(name: str, raw: str, errors: list[FilterNote]) -> date | None:
         errors.append(FilterNote(name, "not_a_date", text[:40]))
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         errors.append(FilterNote(name, "not_a_day", text))
         return None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        errors.append(FilterNote(name, "out_of_range", text))
+        return None
+    return day
 
 
 def _multi(values: Iterable[str], *, commas: bool) -> list[str]:

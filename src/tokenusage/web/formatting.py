@@ -19,7 +19,7 @@ from markupsafe import Markup
 from tokenusage.service import Kind, Problem
 from tokenusage.usage import fmt
 from tokenusage.usage.export import plain_decimal
-from tokenusage.usage.filters import FilterNote, Reason
+from tokenusage.usage.filters import FIRST_DAY, LAST_DAY, FilterNote, Reason
 from tokenusage.web.i18n import N_
 
 DEFAULT_CURRENCY = "USD"
@@ -214,6 +214,9 @@ def hint_for(problem: Problem) -> str:
 _FILTER_WORDING: dict[Reason, str] = {
     "not_a_date": N_("%(field)s: “%(value)s” is not a date like 2026-11-30, so it was left out."),
     "not_a_day": N_("%(field)s: “%(value)s” is not a calendar day, so it was left out."),
+    "out_of_range": N_(
+        "%(field)s: %(value)s is not between %(first)s and %(last)s, so it was left out."
+    ),
     "after": N_(
         "The start date (%(value)s) was after the end date (%(other)s), so the two were swapped."
     ),
@@ -231,4 +234,5 @@ def filter_note_text(context: Context, note: FilterNote) -> str:
     catalog = context["translations"]
     field = catalog.gettext(_FILTER_FIELDS.get(note.name, note.name))
     wording: str = catalog.gettext(_FILTER_WORDING[note.reason])
-    return wording % {"field": field, "value": note.value, "other": note.other}
+    days = {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()}
+    return wording % {"field": field, "value": note.value, "other": note.other, **days}

@@ -21,7 +21,7 @@ from tokenusage.service import sessions
 from tokenusage.service.admins import Admins
 from tokenusage.store import Store
 from tokenusage.store.engine import make_engine
-from tokenusage.store.schema import web_sessions
+from tokenusage.store.site_schema import web_sessions
 from tokenusage.web.sessions import COOKIE_NAME
 
 PROTECTED = ("/", "/debug", "/help")

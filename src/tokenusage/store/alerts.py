@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, or_, select, update
 
-from tokenusage.store.schema import alert_deliveries as D
-from tokenusage.store.schema import alert_rules as A
+from tokenusage.store.site_schema import alert_deliveries as D
+from tokenusage.store.site_schema import alert_rules as A
 
 KEEP_DELIVERIES = 1000
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from tokenusage.store.schema import leases as L
+from tokenusage.store.site_schema import leases as L
 
 
 def acquire(conn: Connection, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:

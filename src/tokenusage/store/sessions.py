@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, or_, select, update
 
 from tokenusage.store.schema import admins
-from tokenusage.store.schema import web_sessions as S
+from tokenusage.store.site_schema import web_sessions as S
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, delete, select, update
 
-from tokenusage.store.schema import signin_throttle as T
+from tokenusage.store.site_schema import signin_throttle as T
 from tokenusage.store.upsert import insert_missing
 
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, or_, select, update
 
-from tokenusage.store.schema import api_tokens as T
+from tokenusage.store.site_schema import api_tokens as T
 
 TOUCH_EVERY = timedelta(seconds=60)
 

@@ -11,13 +11,10 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel
-
-from tokenusage.licenseapi.models import Pricing, Transaction
+from tokenusage.licenseapi.models import Transaction
 from tokenusage.store import (
-    cache,
     days,
     derived,
     export,
@@ -27,12 +24,11 @@ from tokenusage.store import (
     sync,
     viewread,
 )
+from tokenusage.store.documents import CachedDocuments
 from tokenusage.store.engine import Database
 from tokenusage.store.insights import InsightQuery
 from tokenusage.store.pagecache import Memo, PageCache
 from tokenusage.store.records import (
-    Cached,
-    CacheStatus,
     MirrorRow,
     MirrorStatus,
     StoreError,
@@ -45,15 +41,14 @@ from tokenusage.usage.buckets import DayTotal
 from tokenusage.usage.export import ExportRecord
 from tokenusage.usage.filters import Filters
 
-M = TypeVar("M", bound=BaseModel)
-
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Store(SharedState):
-    """Pricing cache, last-good snapshots, the transaction mirror and admin accounts.
+class Store(SharedState, CachedDocuments):
+    """Pricing cache, last-good snapshots (`CachedDocuments`), the transaction mirror, and
+    what every replica shares (`SharedState`).
 
     `Store(url)` connects lazily; `Store.open(url)` also creates the schema and removes what
     crashed full syncs left behind. `clock` exists so tests can pin "now". `zone` is the
@@ -119,41 +114,6 @@ class Store(SharedState):
     @property
     def backend(self) -> str:
         return "sqlite" if self._db.is_sqlite else self._db.url.get_backend_name()
-
-    # -- pricing cache ---------------------------------------------------------------------
-
-    def put_pricing(self, key: str, pricing: Pricing, fetched_at: datetime | None = None) -> None:
-        with self._db.write() as conn:
-            cache.put_pricing(conn, key, pricing, fetched_at or self._clock())
-
-    def get_pricing(self, key: str) -> Cached[Pricing] | None:
-        with self._db.read() as conn:
-            return cache.get_pricing(conn, key)
-
-    def pricing_status(self, key: str) -> CacheStatus:
-        with self._db.read() as conn:
-            return cache.pricing_status(conn, key)
-
-    def clear_pricing(self, key: str | None = None) -> int:
-        """Remove the pricing for `key` (every key when None); returns entries removed."""
-        with self._db.write() as conn:
-            return cache.clear_pricing(conn, key)
-
-    # -- last-good snapshots (user/info, user/stats) ---------------------------------------
-
-    def put_snapshot(
-        self, domain_hash: str, kind: str, value: BaseModel, fetched_at: datetime | None = None
-    ) -> None:
-        with self._db.write() as conn:
-            cache.put_snapshot(conn, domain_hash, kind, value, fetched_at or self._clock())
-
-    def get_snapshot(self, domain_hash: str, kind: str, model: type[M]) -> Cached[M] | None:
-        with self._db.read() as conn:
-            return cache.get_snapshot(conn, domain_hash, kind, model)
-
-    def clear_snapshots(self, domain_hash: str | None = None) -> int:
-        with self._db.write() as conn:
-            return cache.clear_snapshots(conn, domain_hash)
 
     # -- transaction mirror ----------------------------------------------------------------
 

@@ -9,8 +9,6 @@ column: two domains can never share a generation, and the keys stay short on a 1
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -18,11 +16,8 @@ from sqlalchemy import (
     Column,
     Connection,
     Date,
-    DateTime,
     ForeignKey,
     Index,
-    Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -30,39 +25,16 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
 
+from tokenusage.store import site_schema  # noqa: F401  (the site's tables join `metadata`)
+from tokenusage.store.columns import AUTO_ID, UtcDateTime, metadata
 from tokenusage.store.records import StoreError
 
 # 2: running totals (`mirror_running`). A version that does not keep them would copy their
 # feature into a new generation without building them, so it must not write this store.
 SCHEMA_VERSION = 2
 
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Aware UTC in and out on both engines (SQLite keeps naive text, so UTC is implied)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-# SQLite only auto-numbers an INTEGER PRIMARY KEY, not a BIGINT one.
-AUTO_ID = BigInteger().with_variant(Integer(), "sqlite")
 _CURRENT = text("state = 'current'")
-
-metadata = MetaData()
 
 store_meta = Table(
     "store_meta",
@@ -246,8 +218,6 @@ admins = Table(
 
 def create_schema(conn: Connection) -> None:
     """Create missing tables; refuse a store written by a newer schema rather than corrupt it."""
-    from tokenusage.store import site_schema  # noqa: F401  (its tables join `metadata`)
-
     metadata.create_all(conn, checkfirst=True)
     found = conn.execute(
         select(store_meta.c.value).where(store_meta.c.key == "schema_version")

@@ -1,6 +1,6 @@
 """The tables of the site itself, shared by every replica: sign-in sessions, the sign-in
 throttle, leases, the JSON API's tokens, and the alert rules with their deliveries. They join
-the store's `metadata`, so `schema.create_schema` creates them with the others."""
+the store's `metadata` (`columns.py`), so `schema.create_schema` creates them with the others."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy import (
     Text,
 )
 
-from tokenusage.store.schema import AUTO_ID, UtcDateTime, metadata
+from tokenusage.store.columns import AUTO_ID, UtcDateTime, metadata
 
 # -- shared by every replica: sign-ins, the sign-in throttle, leases -------------------------
 

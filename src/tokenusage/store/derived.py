@@ -71,7 +71,7 @@ def record(
 ) -> None:
     """Fold newly stored `(seq, transaction)` rows into every feature of the generation.
     `live`: it is read already (an append), so its running totals follow now; a full sync's
-    are built by `seal`."""
+    are built by `complete`."""
     if numbered:
         rows = [_row(s, tx) for s, tx in numbered]
         _fold(conn, generation, features(conn, generation), rows, live=live)

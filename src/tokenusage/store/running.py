@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select
 
+from tokenusage.store.days import TOTAL_COLUMNS
 from tokenusage.store.schema import mirror_days as D
 from tokenusage.store.schema import mirror_running as T
 from tokenusage.usage.buckets import DayTotal, exactly
@@ -51,9 +52,7 @@ def rebuild(conn: Connection, generation: int, zone: str, since: date | None = N
     zone's day totals."""
     mine = (T.c.generation == generation, T.c.zone == zone)
     running: dict[Key, list[Any]] = {}
-    days = select(
-        D.c.day, D.c.service_type, D.c.type, D.c.count, D.c.amount, D.c.tokens, D.c.images
-    ).where(D.c.generation == generation, D.c.zone == zone)
+    days = select(*TOTAL_COLUMNS).where(D.c.generation == generation, D.c.zone == zone)
     if since is None:
         conn.execute(delete(T).where(*mine))
     else:
@@ -61,12 +60,15 @@ def rebuild(conn: Connection, generation: int, zone: str, since: date | None = N
         running = {k: list(v) for k, v in decode(conn.execute(before.limit(1)).scalar()).items()}
         conn.execute(delete(T).where(*mine, T.c.day >= since))
         days = days.where(D.c.day >= since)
+
+    def through(day: date) -> dict[str, Any]:
+        return {"generation": generation, "zone": zone, "day": day, "totals": encode(running)}
+
     out: list[dict[str, Any]] = []
     current: date | None = None
     for day, service, type_, count, amount, tokens, images in conn.execute(days.order_by(D.c.day)):
         if day != current and current is not None:
-            out.append({"generation": generation, "zone": zone, "day": current})
-            out[-1]["totals"] = encode(running)
+            out.append(through(current))
         current = day
         cell = running.get((service, type_))
         if cell is None:
@@ -77,8 +79,7 @@ def rebuild(conn: Connection, generation: int, zone: str, since: date | None = N
             cell[2] += tokens
             cell[3] += images
     if current is not None:
-        out.append({"generation": generation, "zone": zone, "day": current})
-        out[-1]["totals"] = encode(running)
+        out.append(through(current))
     if out:
         conn.execute(insert(T), out)
 

@@ -195,3 +195,21 @@ async def test_concurrent_checks_fire_once(
             await two.aclose()
         assert sum(len(r.fired) for r in reports) == 1
         assert box.count() == 1 and hook.count() == 1
+
+
+async def test_the_loop_stops_whenever_it_is_cancelled(
+    license_server: RunningLicenseServer, tmp_path: Path, smtp: tuple[int, Mailbox]
+) -> None:
+    """`serve` stops the loop with a cancellation, at whatever step the loop is: holding the
+    lease, checking, renewing, or between checks. A cancellation that landed while the lease
+    renewal was being stopped used to be swallowed, and the shutdown hung for ever."""
+    srv, (port, _) = license_server, smtp
+    async for checker in checker_for(srv, tmp_path, port):
+        for steps in range(200):
+            loop = asyncio.create_task(checker.run(0.01))
+            for _ in range(steps):
+                await asyncio.sleep(0)
+            loop.cancel()
+            done, _ = await asyncio.wait([loop], timeout=5)
+            assert done, f"the loop went on after a cancellation {steps} steps in"
+        assert await checker.acquire(), "every stopped loop gave the lease back"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
@@ -26,6 +26,7 @@ from starlette.staticfiles import StaticFiles
 from tokenusage.config import Settings
 from tokenusage.service import DashboardService
 from tokenusage.service.alerts.checker import AlertChecker
+from tokenusage.service.background import cancel_and_wait
 from tokenusage.web import metrics as metrics_routes
 from tokenusage.web.edge import EdgeMiddleware
 from tokenusage.web.i18n import N_
@@ -104,9 +105,7 @@ def create_app(settings: Settings, **service_options: Any) -> Starlette:
             yield
         finally:
             if loop is not None:
-                loop.cancel()
-                with suppress(asyncio.CancelledError):
-                    await loop
+                await cancel_and_wait(loop)
             await web.alerts.aclose()
             await web.service.aclose(wait=False)
             web.service_or_none = None

@@ -33,6 +33,7 @@ from tokenusage.service.alerts.rules import (
     condition,
     rearms,
 )
+from tokenusage.service.background import cancel_and_wait
 from tokenusage.service.facade import DashboardService
 from tokenusage.service.problems import Problem
 from tokenusage.store import Store, StoreError
@@ -112,9 +113,7 @@ class AlertChecker:
         try:
             yield
         finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
 
     # -- one check ---------------------------------------------------------------------------
 

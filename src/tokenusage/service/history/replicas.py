@@ -17,9 +17,10 @@ import os
 import secrets
 import socket
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
+from tokenusage.service.background import cancel_and_wait
 from tokenusage.service.context import Context
 from tokenusage.store import StoreError
 
@@ -58,9 +59,7 @@ class ReplicaTurns:
         try:
             yield waited
         finally:
-            renewing.cancel()
-            with suppress(asyncio.CancelledError):
-                await renewing
+            await cancel_and_wait(renewing)
             try:
                 await ctx.stored_or_raise(lambda s: s.release_lease(name, holder))
             except StoreError as exc:  # it expires on its own

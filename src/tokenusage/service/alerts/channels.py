@@ -3,12 +3,15 @@ thread) and a signed JSON webhook (httpx). Each raises `ChannelError` with a sho
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import smtplib
+import socket
 import ssl
 import time
+from contextlib import suppress
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
@@ -44,13 +47,17 @@ def email_message(settings: Settings, to: str, subject: str, text: str) -> Email
 
 
 async def send_email(settings: Settings, to: str, subject: str, text: str) -> None:
+    """Send one message; the whole conversation gets `smtp_timeout` seconds (smtplib's own
+    timeout is per read, so a server that trickles its replies would hold it for ever)."""
     if not settings.smtp_host:
         raise ChannelError("smtp_host is not set")
     message = email_message(settings, to, subject, text)
+    timeout = settings.smtp_timeout
+    smtp = smtplib.SMTP(timeout=timeout)  # not connected yet: the loop can interrupt it
 
     def send() -> None:
-        host, port, timeout = settings.smtp_host, settings.smtp_port, settings.smtp_timeout
-        with smtplib.SMTP(host, port, timeout=timeout) as smtp:
+        with smtp:
+            smtp.connect(settings.smtp_host, settings.smtp_port)
             if settings.smtp_starttls:
                 smtp.starttls(context=ssl.create_default_context())
             if settings.smtp_username:
@@ -60,11 +67,22 @@ async def send_email(settings: Settings, to: str, subject: str, text: str) -> No
                 raise ChannelError(f"recipient refused: {refused}")
 
     try:
-        await to_thread.run_sync(send)
+        async with asyncio.timeout(timeout):
+            await to_thread.run_sync(send, abandon_on_cancel=True)
+    except TimeoutError:
+        _interrupt(smtp)  # the abandoned thread's blocked read fails at once, and it ends
+        raise ChannelError(f"SMTP: no complete answer within {timeout:g} s") from None
     except ChannelError:
         raise
     except (smtplib.SMTPException, OSError) as exc:
         raise ChannelError(f"SMTP: {type(exc).__name__}: {exc}"[:500]) from exc
+
+
+def _interrupt(smtp: smtplib.SMTP) -> None:
+    sock = getattr(smtp, "sock", None)
+    if sock is not None:
+        with suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 async def post_webhook(
@@ -80,10 +98,13 @@ async def post_webhook(
             settings.webhook_secret.get_secret_value(), stamp, body
         ),
     }
+    timed_out = ChannelError(f"webhook timed out after {settings.webhook_timeout:g} s")
     try:
-        answer = await client.post(url, content=body, headers=headers)
-    except httpx.TimeoutException as exc:
-        raise ChannelError(f"webhook timed out after {settings.webhook_timeout:g} s") from exc
+        # httpx's timeout is per read: a receiver that trickles its answer needs this one.
+        async with asyncio.timeout(settings.webhook_timeout):
+            answer = await client.post(url, content=body, headers=headers)
+    except (httpx.TimeoutException, TimeoutError) as exc:
+        raise timed_out from exc
     except httpx.HTTPError as exc:
         raise ChannelError(f"webhook: {type(exc).__name__}: {exc}"[:500]) from exc
     if answer.status_code >= 300:

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     public_url: str = ""
     # Host names this dashboard answers for; a request for another gets 400. Empty: any.
     allowed_hosts: Names = ()
+    # Seconds `serve` lets requests in flight finish at shutdown before it cuts them (a stalled
+    # download, a view waiting for a slow sync); then the background tasks stop.
+    shutdown_grace: int = Field(10, ge=1)
     # Strict-Transport-Security on answers over HTTPS (never over plain HTTP); 0 turns it off.
     hsts_max_age: int = Field(31_536_000, ge=0)
     # Requests a minute each API token may make (per replica); beyond it the API answers 429.

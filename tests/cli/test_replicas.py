@@ -68,7 +68,8 @@ def serving(env: dict[str, str], tmp: Path, name: str) -> Iterator[Replica]:
             time.sleep(0.1)
         yield Replica(url, proc, err)
     finally:
-        stop(proc, signal.SIGTERM)
+        code = stop(proc, signal.SIGTERM)
+    assert code is not None, f"the replica did not stop on SIGTERM: {err.read_text()[-2000:]}"
     assert "Traceback" not in err.read_text()
 
 

@@ -33,3 +33,5 @@ def serve(app: Any, host: str = "127.0.0.1", **options: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+        if thread.is_alive():  # a shutdown that hangs is a bug of the app, not of the test
+            raise RuntimeError("uvicorn did not shut down within 15 s")

@@ -77,6 +77,7 @@ def _run(
     from tokenusage.licenseserver.app import create_app as create_api
     from tokenusage.licenseserver.demo import DEMO_DOMAIN, DEMO_EMAIL, DEMO_KEY, seed_demo
     from tokenusage.web.app import create_app as create_dashboard
+    from tokenusage.web.app import server_options
 
     data_dir.mkdir(parents=True, exist_ok=True)
     ledger = open_ledger(f"sqlite:///{data_dir / 'licenseserver.sqlite3'}")
@@ -117,11 +118,20 @@ def _run(
         def capture_signals(self) -> Generator[None, None, None]:
             yield  # `_stop_on_signals` stops both servers; each would take the other's signal
 
+    grace = settings.shutdown_grace
     api_config = uvicorn.Config(
-        create_api(ledger.engine), host=host, port=api_port, log_level="warning"
+        create_api(ledger.engine),
+        host=host,
+        port=api_port,
+        log_level="warning",
+        timeout_graceful_shutdown=grace,
     )
     web_config = uvicorn.Config(
-        create_dashboard(settings), host=host, port=port, log_level="warning"
+        create_dashboard(settings),
+        host=host,
+        port=port,
+        log_level="warning",
+        **server_options(settings),
     )
     servers = [(Server(api_config), api_socket), (Server(web_config), dashboard_socket)]
     with _stop_on_signals([server for server, _ in servers]) as received:

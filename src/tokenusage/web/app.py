@@ -72,12 +72,14 @@ async def http_error(request: Request, exc: Exception) -> Response:
 def server_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's options for `settings`: X-Forwarded-For and -Proto are believed only from
     `forwarded_allow_ips` (uvicorn's own default believes anyone on 127.0.0.1, so whoever can
-    reach the port from the machine could pick the address the sign-in throttle counts)."""
+    reach the port from the machine could pick the address the sign-in throttle counts).
+    A shutdown waits `shutdown_grace` seconds for the requests in flight, not for ever."""
     trusted = list(settings.forwarded_allow_ips)
     return {
         "proxy_headers": bool(trusted),
         "forwarded_allow_ips": trusted or ["127.0.0.1"],  # unused without proxy_headers
         "server_header": False,
+        "timeout_graceful_shutdown": settings.shutdown_grace,
     }
 
 

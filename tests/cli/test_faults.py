@@ -4,11 +4,16 @@ endpoint fails (`tests.support.faultproxy` in front of the reference server)."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import threading
+import time
 from pathlib import Path
 
+from tests.cli.support import clean_env, tokenusage_cmd
 from tests.cli.test_dashboard_cmds import env_for, run
 from tests.fixtures import RunningLicenseServer
-from tests.support.faultproxy import FaultProxy, Reply, on
+from tests.support.faultproxy import FaultProxy, Forward, Reply, on
 
 HISTORY = "credits/history"
 
@@ -57,3 +62,39 @@ def test_status_of_a_cold_sync_that_failed_is_a_failure(
     code, out, _ = run(env(upstream, proxy, tmp_path), "cache", "status", "--json")
     mirror = json.loads(out)["transactions"]
     assert code == 0 and mirror["source"] == "none" and not mirror["rows"]
+
+
+def test_ctrl_c_does_not_wait_for_the_sync_behind_the_answer(
+    upstream: RunningLicenseServer, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """`status` answers from the first page of a cold mirror and then completes the mirror;
+    Ctrl+C meanwhile stops it at once (it used to wait for the whole sync), and the next
+    run finds the store whole."""
+    never = threading.Event()
+    proxy.rules.append(on(HISTORY, Forward(hold=never), when=lambda c: "before_id" in c.params))
+    err = tmp_path / "err"
+    try:
+        with err.open("w") as stderr:
+            proc = subprocess.Popen(
+                tokenusage_cmd("status"),
+                env=clean_env(**env(upstream, proxy, tmp_path)),
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
+        deadline = time.monotonic() + 60
+        while not any("before_id" in call.params for call in proxy.seen):
+            assert proc.poll() is None, err.read_text()
+            assert time.monotonic() < deadline, "the sync never asked for a second page"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        try:
+            code = proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise AssertionError("Ctrl+C waited for the sync") from None
+    finally:
+        never.set()
+    assert (code, err.read_text()) == (1, "\nAborted!\n"), "click's answer to Ctrl+C"
+    code, out, _ = run(env(upstream, proxy, tmp_path), "cache", "status", "--json")
+    assert code == 0 and json.loads(out)["transactions"]["source"] == "none"

@@ -63,9 +63,14 @@ def run_with_service(settings: Settings, work: Callable[[DashboardService], Awai
     async def main() -> T:
         service = DashboardService.from_settings(settings)
         try:
-            return await work(service)
-        finally:
-            await service.aclose()
+            result = await work(service)
+        except BaseException:
+            # Ctrl+C, or a failure: stop a sync still mirroring behind it rather than wait
+            # for it (a cancelled sync leaves the previous mirror whole).
+            await service.aclose(wait=False)
+            raise
+        await service.aclose()  # a run that answered completes the mirror first
+        return result
 
     try:
         return asyncio.run(main())

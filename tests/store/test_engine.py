@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from tests.support.pgcluster import running_cluster
 from tokenusage.store.engine import (
@@ -20,6 +22,22 @@ from tokenusage.store.engine import (
 def test_postgresql_urls_use_psycopg() -> None:
     engine = make_engine("postgresql://user@localhost/db")  # no connection is made
     assert engine.dialect.driver == "psycopg"
+
+
+def test_a_postgresql_server_that_never_answers_fails_the_connection_in_time() -> None:
+    """A listener that accepts but never speaks: libpq gets the connection's time limit from
+    the URL, the store's defaults filling what the URL leaves out."""
+    assert make_engine("postgresql://u@h/db").url.query["connect_timeout"] == "10"
+    assert make_engine("postgresql://u@h/db").url.query["keepalives_idle"] == "30"
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        engine = make_engine(f"postgresql://u@127.0.0.1:{port}/db?connect_timeout=1")
+        assert engine.url.query["connect_timeout"] == "1", "the URL's own value wins"
+        started = time.monotonic()
+        with pytest.raises(OperationalError, match="timeout"):
+            engine.connect()
+        assert time.monotonic() - started < 5
+        engine.dispose()
 
 
 def test_sqlite_file_gets_wal_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:

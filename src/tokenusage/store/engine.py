@@ -29,6 +29,15 @@ from tokenusage.store.records import StoreError
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 PING_AFTER_IDLE_SECONDS = 1.0
+# libpq: seconds to establish a connection (the server's first answer included), and TCP
+# keepalives that find a dead peer in about a minute (30 s idle, then 3 probes 10 s apart).
+PG_CONNECTION_DEFAULTS = {
+    "connect_timeout": "10",
+    "keepalives": "1",
+    "keepalives_idle": "30",
+    "keepalives_interval": "10",
+    "keepalives_count": "3",
+}
 _WRITE = "tokenusage_write"
 
 
@@ -106,6 +115,11 @@ def make_engine(url: str | URL, *, isolation_level: str | None = None) -> Engine
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
+        # A server that stops answering (a dead host, a dropped route) fails a store call
+        # within seconds instead of holding its worker thread for minutes; the URL's own
+        # values win.
+        defaults = {k: v for k, v in PG_CONNECTION_DEFAULTS.items() if k not in parsed.query}
+        parsed = parsed.update_query_dict(defaults)
         if isolation_level is None:
             return create_engine(parsed, pool_pre_ping=True)
         reads = create_engine(parsed, isolation_level=isolation_level)

@@ -149,7 +149,8 @@ def format_datetime_full(dt: datetime, tz: tzinfo, locale: str) -> str:
 
     Long date, 24-hour time with seconds and the GMT offset, so the admin can tell which
     timezone the dashboard uses: "November 24, 2026, 13:05:00 GMT-03:00",
-    "24 de novembro de 2026 13:05:00 GMT-03:00".
+    "24 de novembro de 2026 13:05:00 -03:00 GMT" (CLDR puts GMT after the offset in
+    Portuguese).
     """
     local = _local(dt, tz)
     day = format_date(local, "long", locale=locale)

@@ -95,6 +95,6 @@ def test_ctrl_c_does_not_wait_for_the_sync_behind_the_answer(
             raise AssertionError("Ctrl+C waited for the sync") from None
     finally:
         never.set()
-    assert (code, err.read_text()) == (1, "\nAborted!\n"), "click's answer to Ctrl+C"
+    assert (code, err.read_text()) == (130, "\nInterrupted.\n")
     code, out, _ = run(env(upstream, proxy, tmp_path), "cache", "status", "--json")
     assert code == 0 and json.loads(out)["transactions"]["source"] == "none"

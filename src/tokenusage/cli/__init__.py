@@ -1,7 +1,7 @@
 """Console script `tokenusage`. Every user-facing failure ends as a one-line message and an exit
-code (0 ok, 1 other error, 2 configuration or usage error, 3 License API error), never a
-traceback. Each command's module is imported only when that command runs, so `tokenusage
-export` does not pay for the web app, uvicorn or the reference server."""
+code (0 ok, 1 other error, 2 configuration or usage error, 3 License API error, 130 stopped
+by Ctrl+C), never a traceback. Each command's module is imported only when that command
+runs, so `tokenusage export` does not pay for the web app, uvicorn or the reference server."""
 
 from __future__ import annotations
 
@@ -54,7 +54,12 @@ class LazyGroup(click.Group):
         except click.ClickException as exc:
             exc.show()
             sys.exit(exc.exit_code)
-        except click.Abort:
+        except click.Abort as exc:
+            if isinstance(exc.__cause__, KeyboardInterrupt):
+                from tokenusage.cli.common import EXIT_INTERRUPTED
+
+                click.echo("Interrupted.", err=True)
+                sys.exit(EXIT_INTERRUPTED)
             click.echo("Aborted!", err=True)
             sys.exit(1)
         sys.exit(done if isinstance(done, int) else 0)  # `invoke` returns None: an exit code

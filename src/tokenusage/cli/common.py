@@ -23,6 +23,7 @@ T = TypeVar("T")
 EXIT_OTHER = 1
 EXIT_CONFIG = 2
 EXIT_API = 3
+EXIT_INTERRUPTED = 130  # Ctrl+C: the shell's code for a SIGINT
 
 
 class ApiFailure(click.ClickException):

@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 import click
 
 from tokenusage.cli.admin_cmds import set_admin_password
-from tokenusage.cli.common import no_traceback
+from tokenusage.cli.common import EXIT_INTERRUPTED, no_traceback
 from tokenusage.cli.licenseserver_cmds import open_ledger
 from tokenusage.cli.ports import bind
 from tokenusage.config import Settings, load_settings
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     import uvicorn
 
 DEMO_ADMIN = "admin"
-EXIT_INTERRUPTED = 130
 
 
 @click.command()

@@ -6,12 +6,16 @@ from pathlib import Path
 
 import click
 
-from tokenusage.cli.common import ConfigFailure, config_option, no_traceback, settings_from
+from tokenusage.cli.common import (
+    EXIT_INTERRUPTED,
+    ConfigFailure,
+    config_option,
+    no_traceback,
+    settings_from,
+)
 from tokenusage.cli.logs import LEVELS, configure_server_logging
 from tokenusage.cli.ports import bind
 from tokenusage.config import ConfigError
-
-EXIT_INTERRUPTED = 130
 
 
 @click.command()
